@@ -1,0 +1,110 @@
+import pytest
+
+from ecgkit.errors import EcgkitError
+from ecgkit.layout import GRID_NAMES, Paper, make_layout, mm_to_px, parse_layout_name
+from ecgkit.record import LEADS
+
+
+def test_letter_200dpi_matches_ecg_image_kit_size():
+    paper = Paper()
+    assert (paper.width_px, paper.height_px) == (2200, 1700)
+    assert Paper(orientation="portrait").width_px == 1700
+    assert Paper("a4", dpi=300).width_px == round(297 / 25.4 * 300)
+
+
+def test_mm_to_px_puts_pixel_centres_on_integers():
+    ppmm = Paper(dpi=254).px_per_mm  # 10 px per mm
+    assert mm_to_px(0.05, ppmm) == pytest.approx(0.0)  # centre of the first pixel
+    assert mm_to_px(0.0, ppmm) == pytest.approx(-0.5)  # the sheet's edge
+
+
+@pytest.mark.parametrize("grid", GRID_NAMES)
+def test_every_grid_places_all_12_leads_once(grid):
+    layout = make_layout(grid)
+    leads = [p.lead for p in layout.panels if not p.rhythm]
+    assert sorted(leads) == sorted(LEADS)
+    assert layout.duration == pytest.approx(10.0)
+
+
+def test_3x4_columns_show_consecutive_windows_and_rhythm_strip():
+    layout = make_layout("3x4+II")
+    by_lead = {p.lead: p for p in layout.panels if not p.rhythm}
+    assert [by_lead[x].t0 for x in ("I", "aVR", "V1", "V4")] == [0.0, 2.5, 5.0, 7.5]
+    assert by_lead["aVR"].x_mm == pytest.approx(by_lead["I"].x_mm + 2.5 * 25)
+    rhythm = [p for p in layout.panels if p.rhythm]
+    assert [(p.lead, p.t0, p.t1) for p in rhythm] == [("II", 0.0, 10.0)]
+    assert len(layout.pulses) == 4  # one per row
+    assert len(layout.separators) == 9  # 3 rows x 3 column boundaries
+
+
+def test_three_rhythm_strips_and_rows_do_not_overlap():
+    layout = make_layout("3x4+II,V1,V5")
+    rhythm = [p.lead for p in layout.panels if p.rhythm]
+    assert rhythm == ["II", "V1", "V5"]
+    baselines = sorted({p.baseline_mm for p in layout.panels})
+    assert len(baselines) == 6
+    assert min(b - a for a, b in zip(baselines, baselines[1:], strict=False)) >= 15
+
+
+def test_baselines_and_trace_start_lie_on_grid_lines():
+    layout = make_layout("6x2+II")
+    ox, oy = layout.grid_origin_mm
+    for p in layout.panels:
+        assert (p.baseline_mm - oy) % 5 == pytest.approx(0)
+        assert (p.x_mm - ox - p.t0 * layout.speed) == pytest.approx(0)
+
+
+def test_cabrera_order_inverts_avr():
+    layout = make_layout("3x4", order="cabrera")
+    first_col = [p.label for p in layout.panels if p.col == 0]
+    assert first_col == ["aVL", "I", "-aVR"]
+    inv = [p for p in layout.panels if p.inverted]
+    assert [p.lead for p in inv] == ["aVR"]
+
+
+def test_duration_is_cut_to_what_fits():
+    layout = make_layout("3x4", speed=50)
+    assert layout.duration < 10
+    assert layout.duration * 50 <= Paper().width_mm
+    assert layout.notes
+
+
+def test_chest_gain_can_differ():
+    layout = make_layout("3x4", gain=10, chest_gain=5)
+    gains = {p.lead: p.gain for p in layout.panels}
+    assert gains["II"] == 10 and gains["V3"] == 5
+
+
+def test_custom_cells_make_a_new_layout_without_code():
+    layout = make_layout("2x6", cells=[["V1", "V2"], ["II", "-aVR"]])
+    assert [p.label for p in layout.panels] == ["V1", "V2", "II", "-aVR"]
+
+
+def test_parse_layout_name():
+    assert parse_layout_name("3x4+ii,v5") == ("3x4", ["II", "V5"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"name": "5x5"}, "unknown layout"),
+        ({"name": "3x4+X7"}, "unknown rhythm lead"),
+        ({"speed": 30}, "paper speed"),
+        ({"gain": 7}, "gain"),
+        ({"order": "alphabetical"}, "lead order"),
+        ({"duration": 0}, "nothing to plot"),
+    ],
+)
+def test_bad_layout_options_raise_clear_errors(kwargs, needle):
+    with pytest.raises(EcgkitError, match=needle):
+        make_layout(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [({"size": "tabloid"}, "paper size"), ({"dpi": 20}, "50 to 600"),
+     ({"orientation": "diagonal"}, "orientation")],
+)  # fmt: skip
+def test_bad_paper_raises(kwargs, needle):
+    with pytest.raises(EcgkitError, match=needle):
+        Paper(**kwargs)
