@@ -274,6 +274,7 @@ def make_layout(
     chest_gain: float | None = None,
     duration: float = 10.0,
     start: float = 0.0,
+    seconds: float = 10.0,
     order: str = "standard",
     cells: list[list[str]] | None = None,
     header_mm: float = 24.0,
@@ -302,6 +303,8 @@ def make_layout(
         Seconds of signal available from ``start``.
     start : float
         Record time (s) at the left edge of the traces.
+    seconds : float
+        Window to show (10 s on a standard ECG), cut to the record and the paper.
     order : str
         ``"standard"`` or ``"cabrera"``.
     cells : list of list of str, optional
@@ -338,7 +341,7 @@ def make_layout(
     pulse_region = _snap(pulse_w + 2 * stub + 1.0, 1.0)
     avail_w = width - 2 * margin_mm - pulse_region
     # shown time: what the record has, cut to what fits, in whole tenths of a second
-    shown = math.floor(min(duration, avail_w / speed) * 10 + 1e-6) / 10
+    shown = math.floor(min(duration, seconds, avail_w / speed) * 10 + 1e-6) / 10
     if shown <= 0:
         raise EcgkitError(
             f"layout {name!r} does not fit on {paper.size} {paper.orientation} at {speed} mm/s"
@@ -387,8 +390,9 @@ def make_layout(
         height - margin_mm / 2 - 4.0,
     )
     notes = []
-    if shown + 1e-9 < duration:
-        notes.append(f"shows {shown:.2f} s of {duration:.2f} s available at {speed:g} mm/s")
+    if shown + 1e-9 < min(duration, seconds):
+        notes.append(f"shows {shown:.1f} s: {min(duration, seconds):.1f} s do not fit across "
+                     f"{paper.size} {paper.orientation} at {speed:g} mm/s")
     return Layout(
         paper=paper,
         name=name,

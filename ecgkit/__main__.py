@@ -1,0 +1,7 @@
+"""``python -m ecgkit``."""
+
+import sys
+
+from ecgkit.cli import main
+
+sys.exit(main())

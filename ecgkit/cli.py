@@ -1,0 +1,142 @@
+"""Command line: ``ecgkit generate ...`` (also ``python -m ecgkit``).
+
+Errors a user can cause print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ecgkit import __version__
+from ecgkit.errors import EcgkitError
+from ecgkit.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS
+from ecgkit.render import FONTS, GRID_CHOICES
+
+
+def _fail(message: str) -> int:
+    print(f"ecgkit: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="render records as paper-ECG images with ground truth",
+        description="Render WFDB or CSV records (or built-in ones) as paper-ECG images. Each "
+        "sample NAME is NAME.png, NAME.json (ground truth), NAME.hea/.dat (the plotted "
+        "signal). Complete samples are skipped on a rerun; bad records are reported and skipped.",
+    )
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="record paths (with or without .hea), folders, or CSV files")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--preset", default="clean", help="built-in preset name or a .toml file")
+    p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--synthetic", type=int, default=0, metavar="N",
+                   help="also render N built-in (synthetic) records")
+    p.add_argument("--images-per-record", type=int, default=1, metavar="K",
+                   help="variants per record (default 1)")
+    p.add_argument("--fs", type=float, help="sampling rate of CSV inputs, Hz")
+    p.add_argument("--overwrite", action="store_true", help="remake complete samples")
+    g = p.add_argument_group("overrides (on top of the preset)")
+    g.add_argument("--layout", help="3x4, 3x4+II, 3x4+II,V1,V5, 6x2, 12x1, 2x6 ...")
+    g.add_argument("--order", choices=ORDERS)
+    g.add_argument("--paper", choices=tuple(PAPER_SIZES))
+    g.add_argument("--orientation", choices=ORIENTATIONS)
+    g.add_argument("--dpi", type=float)
+    g.add_argument("--speed", type=float, help=f"mm/s: {', '.join(f'{s:g}' for s in SPEEDS)}")
+    g.add_argument("--gain", type=float, help=f"mm/mV: {', '.join(f'{s:g}' for s in GAINS)}")
+    g.add_argument("--chest-gain", type=float, help="mm/mV for V1-V6 (default: --gain)")
+    g.add_argument("--start", type=float, help="record time (s) of the left edge")
+    g.add_argument("--grid", choices=GRID_CHOICES)
+    g.add_argument("--font", choices=FONTS)
+    g.add_argument("--no-text", action="store_true", help="no header, footer or lead labels")
+    g.add_argument("--format", choices=("png", "jpg"), help="image format")
+    g.add_argument("--mask", action="store_true", default=None, help="also write NAME-mask.png")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, dict]:
+    def num(v: float | None) -> float | int | None:
+        return int(v) if v is not None and float(v).is_integer() else v
+
+    style = {"grid": args.grid, "font": args.font}
+    if args.no_text:
+        style.update(header=False, footer=False, labels=False)
+    return {
+        "layout": {
+            "name": args.layout, "order": args.order, "paper": args.paper,
+            "orientation": args.orientation, "dpi": num(args.dpi), "speed": args.speed,
+            "gain": args.gain, "chest_gain": args.chest_gain, "start": args.start,
+        },
+        "style": style,
+        "output": {"format": args.format, "mask": args.mask},
+    }  # fmt: skip
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Run ``ecgkit generate``."""
+    from tqdm import tqdm
+
+    from ecgkit.generate import generate
+
+    bar = tqdm(unit="img", desc="generate", file=sys.stderr, disable=None)
+
+    def progress(res, done: int, total: int) -> None:
+        bar.total = total
+        bar.update(1)
+        if res.status == "failed":
+            bar.write(f"skipped {res.source}: {res.message}", file=sys.stderr)
+
+    try:
+        summary = generate(
+            args.inputs, args.out, preset=args.preset, overrides=_overrides(args),
+            seed=args.seed, synthetic=args.synthetic, images_per_record=args.images_per_record,
+            workers=args.workers, csv_fs=args.fs, overwrite=args.overwrite, progress=progress,
+        )  # fmt: skip
+    finally:
+        bar.close()
+    print(f"{summary.written} written, {summary.skipped} already complete, "
+          f"{len(summary.failed)} failed -> {args.out}")  # fmt: skip
+    if summary.failed:
+        return _fail(f"{len(summary.failed)} of {summary.total} records failed (listed above)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``ecgkit`` command."""
+    parser = argparse.ArgumentParser(prog="ecgkit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"ecgkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_generate(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ecgkit`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 success, 2 bad input, 130 interrupted.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            return cmd_generate(args)
+    except EcgkitError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        print("ecgkit: interrupted; complete samples are kept, rerun to finish", file=sys.stderr)
+        return 130
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

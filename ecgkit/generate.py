@@ -1,0 +1,416 @@
+"""Batch generation: records x seeds -> sample files, through any ``concurrent.futures`` executor.
+
+Every image has its own ``numpy.random.Generator`` derived from ``(seed, record name, index)``,
+so the bytes of a sample do not depend on the number of workers, the order of completion, or
+which other records are in the batch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecgkit.errors import EcgkitError
+from ecgkit.layout import Paper, make_layout
+from ecgkit.presets import Preset, load_preset, parse_preset
+from ecgkit.record import Record, find_records, read_record
+from ecgkit.render import Page, Style, render
+from ecgkit.sample import is_complete, write_sample
+
+SYNTH_PREFIX = "synth:"
+
+
+def image_rng(seed: int, record_name: str, index: int = 0) -> np.random.Generator:
+    """The random generator of one image, from (seed, record, image index).
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed.
+    record_name : str
+        The record's name (hashed with CRC-32, stable across machines and Python versions).
+    index : int
+        The image's index among the images made from this record.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    return np.random.default_rng([int(seed), zlib.crc32(record_name.encode()), int(index)])
+
+
+def draw_settings(
+    preset: Preset,
+    rng: np.random.Generator,
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Draw a preset's values and apply overrides on top (the draws do not shift).
+
+    Parameters
+    ----------
+    preset : Preset
+    rng : numpy.random.Generator
+    overrides : dict, optional
+        ``{table: {key: value}}`` fixed values, e.g. from the command line.
+
+    Returns
+    -------
+    dict
+        ``{"layout": {...}, "style": {...}, "output": {...}}``.
+    """
+    drawn = preset.draw(rng)
+    for table in ("layout", "style", "output"):
+        drawn.setdefault(table, {})
+    for table, values in (overrides or {}).items():
+        drawn.setdefault(table, {}).update(values)
+    return drawn
+
+
+def check_overrides(overrides: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Validate overrides with the preset schema; drop ``None`` values.
+
+    Parameters
+    ----------
+    overrides : dict or None
+
+    Returns
+    -------
+    dict
+    """
+    clean = {t: {k: v for k, v in vals.items() if v is not None}
+             for t, vals in (overrides or {}).items()}  # fmt: skip
+    clean = {t: v for t, v in clean.items() if v}
+    parse_preset(clean, "option")
+    return clean
+
+
+def page_from_settings(record: Record, drawn: dict[str, dict[str, Any]]) -> Page:
+    """Lay out and render a record with drawn settings.
+
+    Parameters
+    ----------
+    record : Record
+    drawn : dict
+        Output of :func:`draw_settings`.
+
+    Returns
+    -------
+    Page
+    """
+    lay = dict(drawn.get("layout", {}))
+    paper = Paper(
+        size=lay.pop("paper", "letter"),
+        orientation=lay.pop("orientation", "landscape"),
+        dpi=lay.pop("dpi", 200),
+    )
+    start = float(lay.pop("start", 0.0))
+    if start >= record.duration:
+        raise EcgkitError(
+            f"record {record.name}: start time {start:g} s is past its end ({record.duration:g} s)"
+        )
+    layout = make_layout(
+        lay.pop("name", "3x4+II"),
+        paper=paper,
+        start=start,
+        duration=record.duration - start,
+        **lay,
+    )
+    style_kwargs = {k: (tuple(v) if isinstance(v, list) else v)
+                    for k, v in drawn.get("style", {}).items()}  # fmt: skip
+    return render(record, layout, Style(**style_kwargs))
+
+
+def make_sample(
+    record: Record,
+    *,
+    preset: Preset | str = "clean",
+    overrides: dict[str, dict[str, Any]] | None = None,
+    seed: int = 0,
+    index: int = 0,
+) -> Page:
+    """Make one sample page from a record: draw the preset's values, lay out, render.
+
+    Parameters
+    ----------
+    record : Record
+    preset : Preset or str
+        A preset or a built-in name / TOML path.
+    overrides : dict, optional
+        Fixed values on top of the preset.
+    seed, index : int
+        The run's seed and the image's index for this record.
+
+    Returns
+    -------
+    Page
+        With ``parameters`` holding the seed, index, preset and every drawn value.
+    """
+    preset = load_preset(preset) if isinstance(preset, (str, Path)) else preset
+    drawn = draw_settings(preset, image_rng(seed, record.name, index), check_overrides(overrides))
+    page = page_from_settings(record, drawn)
+    page.parameters = {
+        "seed": int(seed),
+        "index": int(index),
+        "preset": preset.name,
+        "preset_version": preset.version,
+        "drawn": drawn,
+        "record_notes": list(record.notes) + list(page.layout.notes),
+    }
+    return page
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image to make: a record source (a path, or ``synth:N``) and the output name."""
+
+    source: str
+    name: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What happened to one job: ``status`` is ``written``, ``skipped`` or ``failed``."""
+
+    name: str
+    source: str
+    status: str
+    message: str = ""
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a worker needs besides the job (picklable)."""
+
+    out_dir: str
+    preset: Preset
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seed: int = 0
+    csv_fs: float | None = None
+    overwrite: bool = False
+
+
+def load_source(source: str, *, seed: int = 0, csv_fs: float | None = None) -> Record:
+    """Read a job's record: a file path, or ``synth:N`` for built-in record N.
+
+    Parameters
+    ----------
+    source : str
+    seed : int
+        Seed of the built-in source.
+    csv_fs : float, optional
+        Sampling rate for CSV files.
+
+    Returns
+    -------
+    Record
+    """
+    if source.startswith(SYNTH_PREFIX):
+        from ecgkit.synth import builtin_record
+
+        return builtin_record(int(source[len(SYNTH_PREFIX):]), seed=seed)
+    return read_record(source, fs=csv_fs)
+
+
+def run_job(job: Job, settings: RunSettings) -> JobResult:
+    """Make and write one sample; never raises for bad input (the result says what went wrong).
+
+    Parameters
+    ----------
+    job : Job
+    settings : RunSettings
+
+    Returns
+    -------
+    JobResult
+    """
+    try:
+        rng = image_rng(settings.seed, job.name, job.index)
+        drawn = draw_settings(settings.preset, rng, settings.overrides)
+        out = drawn["output"]
+        fmt, mask = out.get("format", "png"), bool(out.get("mask", False))
+        if not settings.overwrite and is_complete(settings.out_dir, job.name,
+                                                  image_format=fmt, mask=mask):  # fmt: skip
+            return JobResult(job.name, job.source, "skipped", "already complete")
+        record = load_source(job.source, seed=settings.seed, csv_fs=settings.csv_fs)
+        record.name = job.name
+        page = make_sample(record, preset=settings.preset, overrides=settings.overrides,
+                           seed=settings.seed, index=job.index)  # fmt: skip
+        files = write_sample(page, settings.out_dir, job.name, image_format=fmt, mask=mask,
+                             jpeg_quality=int(out.get("jpeg_quality", 95)))  # fmt: skip
+        return JobResult(job.name, job.source, "written", files=tuple(str(f) for f in files))
+    except EcgkitError as exc:
+        return JobResult(job.name, job.source, "failed", str(exc))
+    except (OSError, ValueError) as exc:  # unreadable files, odd content the readers missed
+        return JobResult(job.name, job.source, "failed", f"{type(exc).__name__}: {exc}")
+
+
+def plan_jobs(
+    inputs: Sequence[str | Path] = (), *, synthetic: int = 0, images_per_record: int = 1
+) -> list[Job]:
+    """Expand inputs into jobs with unique output names.
+
+    Parameters
+    ----------
+    inputs : sequence of str or Path
+        Record paths (with or without ``.hea``), folders, CSV files.
+    synthetic : int
+        Number of built-in records to add (``synth00000``...).
+    images_per_record : int
+        Variants per record (named ``NAME-K`` when more than one).
+
+    Returns
+    -------
+    list of Job
+    """
+    if synthetic < 0 or images_per_record < 1:
+        raise EcgkitError("--synthetic must be >= 0 and --images-per-record >= 1")
+    paths = find_records(inputs) if inputs else []
+    if not paths and synthetic == 0:
+        raise EcgkitError("no input records: give record paths or folders, or --synthetic N")
+    stems = [p.stem for p in paths]
+    names = []
+    for p, stem in zip(paths, stems, strict=True):
+        # the same record name in two folders: prefix the folder so outputs do not collide
+        names.append(f"{p.parent.name}_{stem}" if stems.count(stem) > 1 else stem)
+    sources = [(str(p), n) for p, n in zip(paths, names, strict=True)]
+    sources += [(f"{SYNTH_PREFIX}{i}", f"synth{i:05d}") for i in range(synthetic)]
+    jobs = []
+    for source, name in sources:
+        for k in range(images_per_record):
+            jobs.append(Job(source, name if images_per_record == 1 else f"{name}-{k}", k))
+    return jobs
+
+
+@dataclass
+class Summary:
+    """Counts and failures of a batch run."""
+
+    written: int = 0
+    skipped: int = 0
+    failed: list[JobResult] = field(default_factory=list)
+    results: list[JobResult] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Jobs run."""
+        return self.written + self.skipped + len(self.failed)
+
+
+def _bounded(executor: Executor, fn: Callable, items: Iterable, settings: RunSettings,
+             limit: int) -> Iterator[JobResult]:  # fmt: skip
+    """Submit at most ``limit`` jobs at a time; yield results as they complete."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    pending: set[Future] = set()
+    for item in items:
+        if len(pending) >= limit:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (f.result() for f in done)
+        pending.add(executor.submit(fn, item, settings))
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from (f.result() for f in done)
+
+
+def clean_partial(out_dir: str | Path) -> int:
+    """Remove temporary folders an interrupted run left in ``out_dir``; return how many."""
+    out = Path(out_dir)
+    n = 0
+    if out.is_dir():
+        for tmp in out.glob(".*.*"):
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+                n += 1
+    return n
+
+
+def generate(
+    inputs: Sequence[str | Path] = (),
+    out_dir: str | Path = "out",
+    *,
+    preset: Preset | str = "clean",
+    overrides: dict[str, dict[str, Any]] | None = None,
+    seed: int = 0,
+    synthetic: int = 0,
+    images_per_record: int = 1,
+    workers: int = 1,
+    executor: Executor | None = None,
+    csv_fs: float | None = None,
+    overwrite: bool = False,
+    progress: Callable[[JobResult, int, int], None] | None = None,
+) -> Summary:
+    """Generate samples for many records.
+
+    Parameters
+    ----------
+    inputs : sequence of str or Path
+        Record paths, folders or CSV files.
+    out_dir : str or Path
+        Output folder.
+    preset : Preset or str
+        Built-in name or TOML path.
+    overrides : dict, optional
+        ``{table: {key: value}}`` on top of the preset.
+    seed : int
+        Run seed; the same seed gives the same bytes whatever ``workers`` is.
+    synthetic : int
+        Add this many built-in records.
+    images_per_record : int
+        Variants per record.
+    workers : int
+        Processes of the local pool (1 runs in this process).
+    executor : concurrent.futures.Executor, optional
+        Use this executor instead of a local pool (e.g. a Dask client's executor).
+    csv_fs : float, optional
+        Sampling rate of CSV inputs.
+    overwrite : bool
+        Remake samples that are already complete.
+    progress : callable, optional
+        Called as ``progress(result, done, total)`` after each job completes.
+
+    Returns
+    -------
+    Summary
+    """
+    if workers < 1:
+        raise EcgkitError(f"--workers must be >= 1, got {workers}")
+    preset = load_preset(preset) if isinstance(preset, (str, Path)) else preset
+    settings = RunSettings(str(out_dir), preset, check_overrides(overrides), int(seed), csv_fs,
+                           overwrite)  # fmt: skip
+    jobs = plan_jobs(inputs, synthetic=synthetic, images_per_record=images_per_record)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    clean_partial(out_dir)
+    summary = Summary()
+    own = None
+    if executor is None and workers > 1:
+        ctx = multiprocessing.get_context("spawn")
+        own = executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        if executor is None:
+            results: Iterable[JobResult] = (run_job(job, settings) for job in jobs)
+        else:
+            results = _bounded(executor, run_job, jobs, settings, limit=4 * max(workers, 1))
+        for res in results:
+            summary.results.append(res)
+            if res.status == "written":
+                summary.written += 1
+            elif res.status == "skipped":
+                summary.skipped += 1
+            else:
+                summary.failed.append(res)
+            if progress is not None:
+                progress(res, summary.total, len(jobs))
+    finally:
+        if own is not None:
+            own.shutdown(cancel_futures=True)
+    return summary

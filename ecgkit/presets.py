@@ -1,0 +1,289 @@
+"""Named, versioned settings (TOML) for generating samples, and drawing values from them.
+
+A preset has three tables, ``[layout]``, ``[style]`` and ``[output]``. Each value is either
+
+* a fixed value: ``grid = "red"``,
+* a list to choose from uniformly: ``grid = ["red", "pink"]``,
+* a weighted choice: ``grid = { choices = ["red", "bw"], weights = [3, 1] }``,
+* a range drawn uniformly: ``pen_mm = { min = 0.2, max = 0.4 }`` (integers if both ends are).
+
+Colours are lists of three integers (a list of such lists is a choice). Unknown keys and values
+out of range are refused with a message that names the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecgkit.errors import EcgkitError
+from ecgkit.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS, parse_layout_name
+from ecgkit.render import FONTS, GRID_CHOICES
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
+PRESET_SCHEMA = 1
+
+
+def _one_of(options: tuple) -> Callable[[Any], str | None]:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or v not in options:
+            return f"must be one of {', '.join(str(o) for o in options)}"
+        return None
+
+    return check
+
+
+def _number(lo: float, hi: float) -> Callable[[Any], str | None]:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            return f"must be a number from {lo:g} to {hi:g}"
+        return None
+
+    return check
+
+
+def _bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
+def _rgb(v: Any) -> str | None:
+    ok = (
+        isinstance(v, list)
+        and len(v) == 3
+        and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in v)
+    )
+    return None if ok else "must be a colour [r, g, b] with 0..255 integers"
+
+
+def _layout_name(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return "must be a layout name such as '3x4+II'"
+    try:
+        parse_layout_name(v)
+    except EcgkitError as exc:
+        return str(exc)
+    return None
+
+
+SCHEMA: dict[str, dict[str, Callable[[Any], str | None]]] = {
+    "layout": {
+        "name": _layout_name,
+        "order": _one_of(ORDERS),
+        "paper": _one_of(tuple(PAPER_SIZES)),
+        "orientation": _one_of(ORIENTATIONS),
+        "dpi": _number(50, 600),
+        "speed": _one_of(SPEEDS),
+        "gain": _one_of(GAINS),
+        "chest_gain": _one_of(GAINS),
+        "start": _number(0, 3600),
+        "seconds": _number(0.5, 60),
+    },
+    "style": {
+        "grid": _one_of(GRID_CHOICES),
+        "grid_major_rgb": _rgb,
+        "grid_minor_rgb": _rgb,
+        "paper_rgb": _rgb,
+        "ink_rgb": _rgb,
+        "pen_mm": _number(0.05, 2.0),
+        "minor_mm": _number(0.02, 1.0),
+        "major_mm": _number(0.02, 1.0),
+        "labels": _bool,
+        "pulses": _bool,
+        "separators": _bool,
+        "header": _bool,
+        "footer": _bool,
+        "font": _one_of(FONTS),
+        "font_mm": _number(1.0, 10.0),
+    },
+    "output": {
+        "format": _one_of(("png", "jpg")),
+        "jpeg_quality": _number(1, 100),
+        "mask": _bool,
+    },
+}
+_RGB_KEYS = {k for k, v in SCHEMA["style"].items() if v is _rgb}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A loaded, validated preset.
+
+    Attributes
+    ----------
+    name : str
+    version : int
+    description : str
+    values : dict
+        ``{table: {key: spec}}`` where spec is a fixed value, a choice or a range.
+    source : str
+        File it came from.
+    """
+
+    name: str
+    version: int
+    description: str
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = ""
+
+    def draw(self, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
+        """Draw concrete values: every choice and range resolved with ``rng``.
+
+        Keys are drawn in sorted order, so the same generator state gives the same values and
+        overriding one value afterwards does not change the others.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        dict
+            ``{table: {key: value}}``.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for table in sorted(self.values):
+            out[table] = {k: _draw(k, self.values[table][k], rng)
+                          for k in sorted(self.values[table])}  # fmt: skip
+        return out
+
+
+def _is_choice(key: str, spec: Any) -> bool:
+    if isinstance(spec, dict):
+        return "choices" in spec
+    if isinstance(spec, list):
+        return not (key in _RGB_KEYS and spec and not isinstance(spec[0], list))
+    return False
+
+
+def _draw(key: str, spec: Any, rng: np.random.Generator) -> Any:
+    if isinstance(spec, dict) and "min" in spec:
+        lo, hi = spec["min"], spec["max"]
+        if isinstance(lo, int) and isinstance(hi, int):
+            return int(rng.integers(lo, hi + 1))
+        return float(rng.uniform(lo, hi))
+    if _is_choice(key, spec):
+        choices = spec["choices"] if isinstance(spec, dict) else spec
+        weights = spec.get("weights") if isinstance(spec, dict) else None
+        p = None if weights is None else np.asarray(weights, float) / np.sum(weights)
+        return choices[int(rng.choice(len(choices), p=p))]
+    return spec
+
+
+def _candidates(key: str, spec: Any, where: str) -> list[Any]:
+    """Every value a spec can produce (the ends of a range), checking the spec's own form."""
+    if isinstance(spec, dict):
+        keys = set(spec)
+        if keys == {"min", "max"}:
+            lo, hi = spec["min"], spec["max"]
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi)):
+                raise EcgkitError(f"{where}: range ends must be numbers")
+            if lo > hi:
+                raise EcgkitError(f"{where}: range min {lo} is above max {hi}")
+            return [lo, hi]
+        if keys in ({"choices"}, {"choices", "weights"}):
+            choices = spec["choices"]
+            weights = spec.get("weights", [1] * len(choices))
+            if not isinstance(choices, list) or not choices:
+                raise EcgkitError(f"{where}: choices must be a non-empty list")
+            if (not isinstance(weights, list) or len(weights) != len(choices)
+                    or any(not isinstance(w, (int, float)) or w < 0 for w in weights)
+                    or sum(weights) <= 0):  # fmt: skip
+                raise EcgkitError(f"{where}: weights must be one non-negative number per choice")
+            return list(choices)
+        raise EcgkitError(
+            f"{where}: a table value needs either min and max, or choices (and weights); "
+            f"got keys {', '.join(sorted(keys))}"
+        )
+    if _is_choice(key, spec):
+        if not spec:
+            raise EcgkitError(f"{where}: an empty list gives nothing to choose from")
+        return list(spec)
+    return [spec]
+
+
+def parse_preset(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
+    """Validate a preset's parsed TOML.
+
+    Parameters
+    ----------
+    data : mapping
+        The parsed TOML document.
+    source : str
+        Where it came from, for messages.
+
+    Returns
+    -------
+    Preset
+    """
+    allowed_top = {"name", "version", "description", "schema", *SCHEMA}
+    for key in data:
+        if key not in allowed_top:
+            raise EcgkitError(
+                f"{source}: unknown key {key!r}; valid keys: {', '.join(sorted(allowed_top))}"
+            )
+    schema = data.get("schema", PRESET_SCHEMA)
+    if schema != PRESET_SCHEMA:
+        raise EcgkitError(f"{source}: preset schema {schema!r} is not supported (this ecgkit "
+                          f"reads schema {PRESET_SCHEMA})")  # fmt: skip
+    values: dict[str, dict[str, Any]] = {}
+    for table, checks in SCHEMA.items():
+        section = data.get(table, {})
+        if not isinstance(section, dict):
+            raise EcgkitError(f"{source}: [{table}] must be a table")
+        for key, spec in section.items():
+            where = f"{source}: [{table}] {key}"
+            if key not in checks:
+                raise EcgkitError(
+                    f"{source}: unknown key {key!r} in [{table}]; valid keys: "
+                    f"{', '.join(checks)}"
+                )
+            for value in _candidates(key, spec, where):
+                problem = checks[key](value)
+                if problem:
+                    raise EcgkitError(f"{where} = {value!r} {problem}")
+        values[table] = dict(section)
+    version = data.get("version", 1)
+    if not isinstance(version, int):
+        raise EcgkitError(f"{source}: version must be an integer")
+    name = data.get("name", Path(source).stem)
+    return Preset(str(name), version, str(data.get("description", "")), values, source)
+
+
+def list_presets() -> list[str]:
+    """Names of the built-in presets (the TOML files in ``presets/``)."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+
+
+def load_preset(name_or_path: str | Path) -> Preset:
+    """Load a built-in preset by name, or a user's TOML file by path.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        ``"clean"`` or ``"my/preset.toml"``.
+
+    Returns
+    -------
+    Preset
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if not (text.endswith(".toml") or path.is_file()):
+        path = PRESET_DIR / f"{text}.toml"
+        if not path.is_file():
+            raise EcgkitError(
+                f"unknown preset {text!r}; built-in presets: {', '.join(list_presets())} "
+                "(or give the path of a .toml file)"
+            )
+    if not path.is_file():
+        raise EcgkitError(f"preset file {text} not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise EcgkitError(f"{path}: not valid TOML ({exc})") from None
+    return parse_preset(data, str(path))
