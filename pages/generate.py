@@ -1,0 +1,139 @@
+"""Generate page: a record (built-in or uploaded) rendered as a paper ECG with its ground truth."""
+
+import hashlib
+import json
+
+import streamlit as st
+
+from ecgkit import ui
+from ecgkit.errors import EcgkitError
+from ecgkit.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS
+from ecgkit.record import records_from_uploads
+from ecgkit.render import GRID_CHOICES
+from ecgkit.synth import builtin_record
+
+UPLOAD_TYPES = ["hea", "dat", "mat", "csv", "zip"]
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading records...")
+def read_uploads(files: tuple[tuple[str, bytes], ...], csv_fs: float):
+    return records_from_uploads(dict(files), csv_fs=csv_fs)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def builtin(index: int):
+    return builtin_record(index)
+
+
+@st.cache_data(max_entries=16, show_spinner="Rendering...")
+def render_preview(key: str, _record, overrides_json: str, seed: int):
+    return ui.preview(_record, json.loads(overrides_json), seed=seed)
+
+
+def hex_to_rgb(value: str) -> list[int]:
+    return [int(value[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+st.title("Generate")
+st.caption("Real or built-in 12-lead ECGs on paper, with exact ground truth for every sample.")
+
+with st.sidebar:
+    st.header("Record")
+    source = st.radio("Source", ["Built-in", "Upload"], horizontal=True, key="source")
+    records, key_prefix = [], ""
+    if source == "Built-in":
+        index = st.number_input("Built-in record", 0, 9999, 0, key="builtin_index",
+                                help="A physiological 12-lead model; each number is a "
+                                "different patient.")  # fmt: skip
+        records, key_prefix = [builtin(int(index))], f"synth:{int(index)}"
+    else:
+        files = st.file_uploader(
+            "WFDB (.hea + .dat/.mat), CSV or .zip", type=UPLOAD_TYPES,
+            accept_multiple_files=True, key="uploads",
+        )  # fmt: skip
+        csv_fs = st.number_input("CSV sampling rate (Hz)", 1.0, 20000.0, 500.0, key="csv_fs")
+        if files:
+            blobs = tuple(sorted((f.name, f.getvalue()) for f in files))
+            records, errors = read_uploads(blobs, float(csv_fs))
+            for message in errors:
+                st.error(message)
+            key_prefix = hashlib.sha1(repr(blobs).encode()).hexdigest()
+
+    st.header("Paper")
+    layout = st.selectbox("Layout", ui.APP_LAYOUTS, key="layout")
+    order = st.selectbox("Lead order", ORDERS, key="order")
+    c1, c2 = st.columns(2)
+    paper = c1.selectbox("Paper", list(PAPER_SIZES), key="paper")
+    orientation = c2.selectbox("Orientation", ORIENTATIONS, key="orientation")
+    dpi = st.slider("Resolution (DPI)", 50, 600, 200, step=10, key="dpi")
+    c1, c2 = st.columns(2)
+    speed = c1.selectbox("Speed (mm/s)", SPEEDS, index=SPEEDS.index(25.0), key="speed")
+    gain = c2.selectbox("Gain (mm/mV)", GAINS, index=GAINS.index(10.0), key="gain")
+    chest_gain = st.selectbox("Chest-lead gain (mm/mV)", GAINS, index=GAINS.index(10.0),
+                              key="chest_gain")  # fmt: skip
+    start = st.number_input("Start time (s)", 0.0, 3600.0, 0.0, step=0.5, key="start")
+    grid = st.selectbox("Grid colour", GRID_CHOICES, key="grid")
+    style = {"grid": grid}
+    if grid == "custom":
+        c1, c2 = st.columns(2)
+        style["grid_major_rgb"] = hex_to_rgb(c1.color_picker("Major lines", "#E25353"))
+        style["grid_minor_rgb"] = hex_to_rgb(c2.color_picker("Minor lines", "#F6BEBE"))
+    text = st.toggle("Printed header and footer", True, key="text")
+    labels = st.toggle("Lead labels", True, key="labels")
+    style.update(header=text, footer=text, labels=labels)
+
+overrides = {
+    "layout": {"name": layout, "order": order, "paper": paper, "orientation": orientation,
+               "dpi": dpi, "speed": speed, "gain": gain, "chest_gain": chest_gain,
+               "start": start},
+    "style": style,
+}  # fmt: skip
+overrides_json = json.dumps(overrides, sort_keys=True)
+
+single, batch = st.tabs(["Single record", "Batch"])
+
+with single:
+    if not records:
+        st.info("Upload a record (a .hea with its .dat or .mat, a CSV, or a zip) to see it here.")
+    else:
+        names = [r.name for r in records]
+        pick = st.selectbox("Record", names, key="pick") if len(records) > 1 else names[0]
+        record = records[names.index(pick)]
+        try:
+            prev = render_preview(f"{key_prefix}:{pick}", record, overrides_json, 0)
+        except EcgkitError as exc:
+            st.error(str(exc))
+        else:
+            show_truth = st.toggle("Show ground truth", False, key="overlay",
+                                   help="Every plotted sample's exact position, and the lead "
+                                   "and label boxes, drawn over the image.")  # fmt: skip
+            st.image(prev.overlay_png if show_truth else prev.image_png,
+                     caption=f"{prev.name}: {prev.width} x {prev.height} px, "
+                     f"{prev.n_points} ground-truth points", width="stretch")  # fmt: skip
+            for note in prev.notes:
+                st.caption(note)
+            st.download_button("Download sample (image, JSON, WFDB)", prev.zip_bytes,
+                               file_name=f"{prev.name}.zip", mime="application/zip",
+                               key="download", type="primary")  # fmt: skip
+
+with batch:
+    st.write("Turn many records into one zip of samples with the settings on the left.")
+    if source == "Built-in":
+        count = st.number_input("Built-in records", 1, 500, 10, key="batch_count")
+        batch_records = [builtin(i) for i in range(int(count))]
+    else:
+        batch_records = records
+        st.write(f"{len(records)} uploaded record(s).")
+    if st.button("Generate zip", key="batch_go", disabled=not batch_records):
+        bar = st.progress(0.0, text="Rendering...")
+        data, errors = ui.batch_zip(
+            batch_records, overrides,
+            progress=lambda done, total: bar.progress(done / total, f"{done} of {total}"),
+        )  # fmt: skip
+        for message in errors:
+            st.error(message)
+        st.session_state["batch_zip"] = data
+    if st.session_state.get("batch_zip"):
+        st.download_button("Download batch zip", st.session_state["batch_zip"],
+                           file_name="ecgkit-batch.zip", mime="application/zip",
+                           key="batch_download")  # fmt: skip
