@@ -82,6 +82,8 @@ SCHEMA: dict[str, dict[str, Callable[[Any], str | None]]] = {
         "chest_gain": _one_of(GAINS),
         "start": _number(0, 3600),
         "seconds": _number(0.5, 60),
+        "margin_mm": _number(0, 40),
+        "header_mm": _number(0, 80),
     },
     "style": {
         "grid": _one_of(GRID_CHOICES),
