@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 import os
 import re
@@ -183,6 +184,11 @@ def parse_header_comments(comments: list[str]) -> dict[str, Any]:
             codes = [c for c in codes if c.casefold() not in _MISSING_WORDS]
             if codes:
                 meta["dx"] = codes
+        elif value[:1] in "{[" and value[-1:] in "}]":
+            try:  # structured values (written as JSON by write_wfdb) come back as they were
+                meta[key] = json.loads(value)
+            except ValueError:
+                meta[key] = value
         else:
             meta[key] = value
     if loose:
@@ -868,7 +874,11 @@ _WFDB_NAME = re.compile(r"^[-\w]+$", re.ASCII)
 
 def _header_comments(metadata: Mapping[str, Any], skip: set[str]) -> list[str]:
     def clean(value: Any) -> str:
+        if isinstance(value, dict):
+            return json.dumps(value, separators=(",", ":"), sort_keys=True)
         if isinstance(value, (list, tuple)):
+            if any(isinstance(v, (dict, list, tuple)) for v in value):
+                return json.dumps(value, separators=(",", ":"))
             value = ",".join(str(v) for v in value)
         return " ".join(str(value).split())
 

@@ -492,3 +492,12 @@ def test_uploads_zip_guards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
     records, errors = records_from_uploads({})
     assert records == [] and "no ECG records found" in errors[0]
+
+
+def test_structured_metadata_round_trips_through_the_header(tmp_path):
+    from ecgkit.synth import builtin_record
+
+    rec = builtin_record(0)
+    back = read_wfdb(write_wfdb(rec, tmp_path))
+    assert back.metadata["intervals_ms"] == rec.metadata["intervals_ms"]
+    assert back.metadata["synth_params"] == rec.metadata["synth_params"]
