@@ -1,0 +1,159 @@
+"""Realistic distortions of a rendered page, one module per family, with exact ground truth.
+
+The pipeline applies the artifacts a preset turns on in a fixed physical order: what is put on
+the paper (printed text, handwriting, stamps), what happens to the paper (ageing, stains,
+folds, wrinkles, curl), then how it is captured (placement and perspective, light and
+shadows, optics, sensor noise, resampling, compression). Each application is recorded
+(name, strength, parameters), so :func:`replay_artifacts` rebuilds the image byte for byte.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ecgkit.artifacts.base import Artifact, CoordinateMap, warp_page, with_image
+from ecgkit.errors import EcgkitError
+from ecgkit.render import Page
+
+__all__ = [
+    "Artifact",
+    "CoordinateMap",
+    "REGISTRY",
+    "STAGES",
+    "apply_artifacts",
+    "artifact_names",
+    "register",
+    "replay_artifacts",
+    "warp_page",
+    "with_image",
+]
+
+#: The order artifacts are applied in: stage name -> rank.
+STAGES: dict[str, int] = {
+    "print": 10,  # printed text blocks, stamps
+    "handwriting": 20,
+    "paper": 30,  # tone, yellowing, fading, stains, spots, holes, torn corners
+    "fold": 40,  # creases, folds, wrinkles, curl: the paper's own shape
+    "capture": 50,  # rotation, skew, perspective, background
+    "light": 60,  # illumination, shadows, colour temperature
+    "optics": 70,  # defocus and motion blur
+    "sensor": 80,  # scanner and camera noise, streaks
+    "resample": 90,  # lower resolution
+    "output": 100,  # binarisation (fax, photocopy), JPEG
+}
+
+#: Every known artifact by name (filled as the family modules are imported).
+REGISTRY: dict[str, Artifact] = {}
+
+_FAMILY_MODULES: tuple[str, ...] = ()
+
+
+def register(cls: type[Artifact]) -> type[Artifact]:
+    """Class decorator: add an artifact to :data:`REGISTRY` (its ``stage`` must be known).
+
+    Parameters
+    ----------
+    cls : type
+        An :class:`Artifact` subclass with ``name`` and ``stage`` set.
+
+    Returns
+    -------
+    type
+        ``cls`` itself.
+    """
+    stage = getattr(cls, "stage", None)
+    if stage not in STAGES:
+        raise ValueError(f"artifact {cls.__name__}: stage {stage!r} is not one of {list(STAGES)}")
+    if not cls.name or cls.name in REGISTRY:
+        raise ValueError(f"artifact {cls.__name__}: name {cls.name!r} missing or taken")
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+def _load() -> None:
+    for mod in _FAMILY_MODULES:
+        importlib.import_module(f"ecgkit.artifacts.{mod}")
+
+
+def artifact_names() -> list[str]:
+    """Every artifact's name, in pipeline order."""
+    _load()
+    return sorted(REGISTRY, key=lambda n: (STAGES[REGISTRY[n].stage], n))
+
+
+def _strength(spec: Any, rng: np.random.Generator) -> float:
+    if isinstance(spec, Mapping):
+        return float(rng.uniform(spec["min"], spec["max"]))
+    return float(spec)
+
+
+def apply_artifacts(
+    page: Page, config: Mapping[str, Mapping[str, Any]], rng: np.random.Generator
+) -> tuple[Page, list[dict[str, Any]]]:
+    """Apply the artifacts a preset configures, in pipeline order.
+
+    For every configured artifact one uniform number decides whether it happens (its
+    ``probability``, default 1), whether or not it does, so turning one artifact off does not
+    change what the others draw.
+
+    Parameters
+    ----------
+    page : Page
+        The clean page.
+    config : mapping
+        ``{name: {"probability": p, "strength": s or {"min": a, "max": b}}}``.
+    rng : numpy.random.Generator
+        The image's generator.
+
+    Returns
+    -------
+    tuple
+        The distorted page and the list of applied artifacts
+        (``{"name", "strength", "params"}``) to store in the sample's JSON.
+    """
+    _load()
+    unknown = sorted(set(config) - set(REGISTRY))
+    if unknown:
+        raise EcgkitError(f"unknown artifacts {', '.join(unknown)}; known: "
+                          f"{', '.join(artifact_names())}")  # fmt: skip
+    applied: list[dict[str, Any]] = []
+    for name in artifact_names():
+        if name not in config:
+            continue
+        spec = config[name]
+        happens = rng.random() < float(spec.get("probability", 1.0))
+        strength = _strength(spec.get("strength", 0.5), rng)
+        if not happens:
+            continue
+        art = REGISTRY[name]
+        params = art.draw(rng, page, strength)
+        page = art.apply(page, params)
+        applied.append({"name": name, "strength": strength, "params": params})
+    return page, applied
+
+
+def replay_artifacts(page: Page, applied: Iterable[Mapping[str, Any]]) -> Page:
+    """Apply recorded artifacts again (from a sample's JSON): no randomness involved.
+
+    Parameters
+    ----------
+    page : Page
+        The clean page rendered with the same settings.
+    applied : iterable of mapping
+        The ``artifacts`` list stored in the sample's JSON.
+
+    Returns
+    -------
+    Page
+    """
+    _load()
+    for item in applied:
+        name = item["name"]
+        if name not in REGISTRY:
+            raise EcgkitError(f"cannot replay: unknown artifact {name!r}")
+        page = REGISTRY[name].apply(page, dict(item["params"]))
+    return page
