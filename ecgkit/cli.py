@@ -30,7 +30,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="record paths (with or without .hea), folders, or CSV files")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", help="output folder (required, except with --replay: default .)")
+    p.add_argument("--replay", nargs="+", metavar="JSON",
+                   help="remake samples byte for byte from their NAME.json files")
     p.add_argument("--preset", default="clean", help="built-in preset name or a .toml file")
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
@@ -75,11 +77,33 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict]:
     }  # fmt: skip
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Run ``ecgkit generate --replay``."""
+    from ecgkit.generate import replay_sample
+
+    failed = 0
+    for path in args.replay:
+        try:
+            files = replay_sample(path, args.out or ".", csv_fs=args.fs)
+            print(f"replayed {path} -> {files[0].parent}")
+        except EcgkitError as exc:
+            print(f"skipped {path}: {exc}", file=sys.stderr)
+            failed += 1
+    if failed:
+        return _fail(f"{failed} of {len(args.replay)} samples could not be replayed")
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     """Run ``ecgkit generate``."""
     from tqdm import tqdm
 
     from ecgkit.generate import generate
+
+    if args.replay:
+        return cmd_replay(args)
+    if not args.out:
+        return _fail("--out is required: the folder to write the samples to")
 
     bar = tqdm(unit="img", desc="generate", file=sys.stderr, disable=None)
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ecgkit.errors import EcgkitError
 from ecgkit.layout import Paper, make_layout
-from ecgkit.presets import Preset, load_preset, parse_preset
+from ecgkit.presets import Preset, load_preset, parse_artifacts, parse_preset
 from ecgkit.record import Record, find_records, read_record
 from ecgkit.render import Page, Style, render
 from ecgkit.sample import is_complete, write_sample
@@ -70,7 +70,8 @@ def draw_settings(
     for table in ("layout", "style", "output"):
         drawn.setdefault(table, {})
     for table, values in (overrides or {}).items():
-        drawn.setdefault(table, {}).update(values)
+        if table != "artifacts":
+            drawn.setdefault(table, {}).update(values)
     return drawn
 
 
@@ -80,15 +81,20 @@ def check_overrides(overrides: dict[str, dict[str, Any]] | None) -> dict[str, di
     Parameters
     ----------
     overrides : dict or None
+        ``{"layout": {...}, "style": {...}, "output": {...}, "artifacts": {name: {...}}}``.
 
     Returns
     -------
     dict
     """
+    overrides = dict(overrides or {})
+    artifacts = overrides.pop("artifacts", None)
     clean = {t: {k: v for k, v in vals.items() if v is not None}
-             for t, vals in (overrides or {}).items()}  # fmt: skip
+             for t, vals in overrides.items()}  # fmt: skip
     clean = {t: v for t, v in clean.items() if v}
     parse_preset(clean, "option")
+    if artifacts:
+        clean["artifacts"] = parse_artifacts(artifacts, "option")
     return clean
 
 
@@ -128,15 +134,16 @@ def page_from_settings(record: Record, drawn: dict[str, dict[str, Any]]) -> Page
     return render(record, layout, Style(**style_kwargs))
 
 
-def make_sample(
+def make_sample_pair(
     record: Record,
     *,
     preset: Preset | str = "clean",
     overrides: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
     index: int = 0,
-) -> Page:
-    """Make one sample page from a record: draw the preset's values, lay out, render.
+    source: str | None = None,
+) -> tuple[Page, Page]:
+    """Make one sample and keep the clean page it was distorted from.
 
     Parameters
     ----------
@@ -144,27 +151,107 @@ def make_sample(
     preset : Preset or str
         A preset or a built-in name / TOML path.
     overrides : dict, optional
-        Fixed values on top of the preset.
+        Fixed values on top of the preset (``artifacts`` entries replace the preset's).
     seed, index : int
         The run's seed and the image's index for this record.
+    source : str, optional
+        Where the record came from (a path or ``synth:N``), kept for ``--replay``.
+
+    Returns
+    -------
+    tuple of Page
+        ``(clean, distorted)``; the distorted page's ``parameters`` hold the seed, index,
+        preset, every drawn value and every applied artifact with its parameters.
+    """
+    from ecgkit.artifacts import apply_artifacts
+
+    preset = load_preset(preset) if isinstance(preset, (str, Path)) else preset
+    overrides = check_overrides(overrides)
+    rng = image_rng(seed, record.name, index)
+    drawn = draw_settings(preset, rng, overrides)
+    clean = page_from_settings(record, drawn)
+    config = {**preset.artifacts, **overrides.get("artifacts", {})}
+    page, applied = apply_artifacts(clean, config, rng) if config else (clean, [])
+    page.parameters = {
+        "seed": int(seed),
+        "index": int(index),
+        "source": source,
+        "preset": preset.name,
+        "preset_version": preset.version,
+        "drawn": drawn,
+        "artifacts": applied,
+        "record_notes": list(record.notes) + list(clean.layout.notes),
+    }
+    return clean, page
+
+
+def make_sample(
+    record: Record,
+    *,
+    preset: Preset | str = "clean",
+    overrides: dict[str, dict[str, Any]] | None = None,
+    seed: int = 0,
+    index: int = 0,
+    source: str | None = None,
+) -> Page:
+    """Make one sample page from a record: draw the preset's values, lay out, render, distort.
+
+    Parameters
+    ----------
+    record : Record
+    preset : Preset or str
+    overrides : dict, optional
+    seed, index : int
+    source : str, optional
+        See :func:`make_sample_pair`.
 
     Returns
     -------
     Page
-        With ``parameters`` holding the seed, index, preset and every drawn value.
     """
-    preset = load_preset(preset) if isinstance(preset, (str, Path)) else preset
-    drawn = draw_settings(preset, image_rng(seed, record.name, index), check_overrides(overrides))
-    page = page_from_settings(record, drawn)
-    page.parameters = {
-        "seed": int(seed),
-        "index": int(index),
-        "preset": preset.name,
-        "preset_version": preset.version,
-        "drawn": drawn,
-        "record_notes": list(record.notes) + list(page.layout.notes),
-    }
-    return page
+    return make_sample_pair(record, preset=preset, overrides=overrides, seed=seed, index=index,
+                            source=source)[1]  # fmt: skip
+
+
+def replay_sample(json_path: str | Path, out_dir: str | Path, *,
+                  csv_fs: float | None = None) -> list[Path]:  # fmt: skip
+    """Remake a sample from its JSON, byte for byte: same record, settings and artifacts.
+
+    Parameters
+    ----------
+    json_path : str or Path
+        A sample's ``NAME.json``.
+    out_dir : str or Path
+        Where to write the remade sample.
+    csv_fs : float, optional
+        Sampling rate, if the source is a CSV file.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import json
+
+    from ecgkit.artifacts import replay_artifacts
+
+    path = Path(json_path)
+    try:
+        doc = json.loads(path.read_text())
+        params = doc["parameters"]
+        source, drawn = params["source"], params["drawn"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EcgkitError(f"{path}: not an ecgkit sample JSON ({exc})") from None
+    if not source:
+        raise EcgkitError(f"{path}: the sample does not say which record it came from")
+    record = load_source(source, seed=int(params["seed"]), csv_fs=csv_fs)
+    record.name = doc["record_name"]
+    page = replay_artifacts(page_from_settings(record, drawn), params["artifacts"])
+    page.parameters = params
+    out = drawn.get("output", {})
+    return write_sample(page, out_dir, path.stem, image_format=out.get("format", "png"),
+                        mask=bool(out.get("mask", False)),
+                        jpeg_quality=int(out.get("jpeg_quality", 95)))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -244,7 +331,7 @@ def run_job(job: Job, settings: RunSettings) -> JobResult:
         record = load_source(job.source, seed=settings.seed, csv_fs=settings.csv_fs)
         record.name = job.name
         page = make_sample(record, preset=settings.preset, overrides=settings.overrides,
-                           seed=settings.seed, index=job.index)  # fmt: skip
+                           seed=settings.seed, index=job.index, source=job.source)  # fmt: skip
         files = write_sample(page, settings.out_dir, job.name, image_format=fmt, mask=mask,
                              jpeg_quality=int(out.get("jpeg_quality", 95)))  # fmt: skip
         return JobResult(job.name, job.source, "written", files=tuple(str(f) for f in files))

@@ -124,6 +124,9 @@ class Preset:
         ``{table: {key: spec}}`` where spec is a fixed value, a choice or a range.
     source : str
         File it came from.
+    artifacts : dict
+        ``{artifact name: {"probability": p, "strength": s or {"min": a, "max": b}}}``, applied
+        by :func:`ecgkit.artifacts.apply_artifacts` in pipeline order.
     """
 
     name: str
@@ -131,6 +134,7 @@ class Preset:
     description: str
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def draw(self, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
         """Draw concrete values: every choice and range resolved with ``rng``.
@@ -222,7 +226,7 @@ def parse_preset(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
     -------
     Preset
     """
-    allowed_top = {"name", "version", "description", "schema", *SCHEMA}
+    allowed_top = {"name", "version", "description", "schema", "artifacts", *SCHEMA}
     for key in data:
         if key not in allowed_top:
             raise EcgkitError(
@@ -249,11 +253,59 @@ def parse_preset(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
                 if problem:
                     raise EcgkitError(f"{where} = {value!r} {problem}")
         values[table] = dict(section)
+    artifacts = parse_artifacts(data.get("artifacts", {}), source)
     version = data.get("version", 1)
     if not isinstance(version, int):
         raise EcgkitError(f"{source}: version must be an integer")
     name = data.get("name", Path(source).stem)
-    return Preset(str(name), version, str(data.get("description", "")), values, source)
+    return Preset(str(name), version, str(data.get("description", "")), values, source,
+                  artifacts)  # fmt: skip
+
+
+def parse_artifacts(section: Any, source: str = "<preset>") -> dict[str, dict[str, Any]]:
+    """Validate an ``[artifacts]`` table: ``[artifacts.NAME]`` with probability and strength.
+
+    Parameters
+    ----------
+    section : mapping
+        ``{name: {"probability": p, "strength": s}}``.
+    source : str
+        Where it came from, for messages.
+
+    Returns
+    -------
+    dict
+        The same, with defaults filled in (probability 1, strength 0.5).
+    """
+    from ecgkit.artifacts import artifact_names
+
+    if not isinstance(section, dict):
+        raise EcgkitError(f"{source}: [artifacts] must be a table of [artifacts.NAME] tables")
+    known = artifact_names()
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in section.items():
+        where = f"{source}: [artifacts.{name}]"
+        if name not in known:
+            raise EcgkitError(f"{source}: unknown artifact {name!r}; known: {', '.join(known)}")
+        if not isinstance(spec, dict):
+            raise EcgkitError(f"{where} must be a table with probability and strength")
+        for key in spec:
+            if key not in ("probability", "strength"):
+                raise EcgkitError(f"{where}: unknown key {key!r}; valid keys: probability, "
+                                  "strength")  # fmt: skip
+        p = spec.get("probability", 1.0)
+        problem = _number(0, 1)(p)
+        if problem:
+            raise EcgkitError(f"{where} probability = {p!r} {problem}")
+        strength = spec.get("strength", 0.5)
+        for value in _candidates("strength", strength, f"{where} strength"):
+            problem = _number(0, 1)(value)
+            if problem:
+                raise EcgkitError(f"{where} strength = {value!r} {problem}")
+        if isinstance(strength, dict) and "choices" in strength:
+            raise EcgkitError(f"{where} strength must be a number or a range {{min, max}}")
+        out[name] = {"probability": float(p), "strength": strength}
+    return out
 
 
 def list_presets() -> list[str]:
