@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecgkit.errors import EcgkitError
-from ecgkit.generate import make_sample
+from ecgkit.generate import make_sample, make_sample_pair
 from ecgkit.overlay import draw_overlay
 from ecgkit.record import Record
 from ecgkit.sample import encode_image, sample_zip, write_sample_to_zip
@@ -25,6 +25,7 @@ class Preview:
     name: str
     image_png: bytes
     overlay_png: bytes
+    clean_png: bytes
     zip_bytes: bytes
     width: int
     height: int
@@ -38,6 +39,7 @@ def preview(
     *,
     preset: str = "clean",
     seed: int = 0,
+    index: int = 0,
 ) -> Preview:
     """Render one record for the Generate page: image, overlay and the downloadable zip.
 
@@ -49,23 +51,103 @@ def preview(
     preset : str
         Preset name.
     seed : int
+    index : int
+        Variant number (a different draw of the preset's random values).
 
     Returns
     -------
     Preview
     """
-    page = make_sample(record, preset=preset, overrides=overrides, seed=seed)
+    clean, page = make_sample_pair(record, preset=preset, overrides=overrides, seed=seed,
+                                   index=index)  # fmt: skip
+    notes = list(page.parameters["record_notes"])
+    if page.parameters["artifacts"]:
+        names = ", ".join(a["name"] for a in page.parameters["artifacts"])
+        notes.append(f"artifacts applied: {names}")
     fmt = page.parameters["drawn"]["output"].get("format", "png")
     return Preview(
         name=record.name,
         image_png=encode_image(page.image, "png"),
         overlay_png=encode_image(draw_overlay(page), "png"),
+        clean_png=encode_image(clean.image, "png"),
         zip_bytes=sample_zip(page, record.name, image_format=fmt),
         width=page.width,
         height=page.height,
         n_points=int(sum(len(lt.x) for lt in page.leads)),
-        notes=list(page.parameters["record_notes"]),
+        notes=notes,
     )
+
+
+@dataclass
+class ArtifactControl:
+    """What the page shows for one artifact: on by default?, default strength, stage."""
+
+    name: str
+    stage: str
+    in_preset: bool
+    probability: float
+    strength: float
+
+
+def artifact_controls(preset: str) -> list[ArtifactControl]:
+    """Every artifact, in pipeline order, with the preset's setting for it.
+
+    Parameters
+    ----------
+    preset : str
+        Preset name.
+
+    Returns
+    -------
+    list of ArtifactControl
+    """
+    from ecgkit.artifacts import REGISTRY, artifact_names
+    from ecgkit.presets import load_preset
+
+    config = load_preset(preset).artifacts
+    out = []
+    for name in artifact_names():
+        spec = config.get(name)
+        strength = spec["strength"] if spec else 0.5
+        if isinstance(strength, dict):
+            strength = (strength["min"] + strength["max"]) / 2
+        out.append(ArtifactControl(name, REGISTRY[name].stage, spec is not None,
+                                   float(spec["probability"]) if spec else 0.0,
+                                   round(float(strength), 2)))  # fmt: skip
+    return out
+
+
+def artifact_overrides(
+    controls: Sequence[ArtifactControl], on: dict[str, bool], strength: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    """Overrides for what the user changed; untouched controls keep the preset's draws.
+
+    Parameters
+    ----------
+    controls : sequence of ArtifactControl
+        From :func:`artifact_controls`.
+    on : dict
+        Whether each artifact's checkbox is ticked.
+    strength : dict
+        Each artifact's slider value.
+
+    Returns
+    -------
+    dict
+        ``{name: {"probability": p, "strength": s}}`` for the changed ones.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for c in controls:
+        ticked, value = on.get(c.name, c.in_preset), strength.get(c.name, c.strength)
+        if ticked == c.in_preset and value == c.strength:
+            continue
+        if not ticked:
+            if c.in_preset:
+                out[c.name] = {"probability": 0.0, "strength": value}
+            continue
+        out[c.name] = {"probability": 1.0 if not c.in_preset else c.probability,
+                       "strength": value}  # fmt: skip
+    return out
 
 
 def batch_zip(

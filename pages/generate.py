@@ -8,6 +8,7 @@ import streamlit as st
 from ecgkit import ui
 from ecgkit.errors import EcgkitError
 from ecgkit.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS
+from ecgkit.presets import list_presets
 from ecgkit.record import records_from_uploads
 from ecgkit.render import GRID_CHOICES
 from ecgkit.synth import builtin_record
@@ -26,8 +27,13 @@ def builtin(index: int):
 
 
 @st.cache_data(max_entries=16, show_spinner="Rendering...")
-def render_preview(key: str, _record, overrides_json: str, seed: int):
-    return ui.preview(_record, json.loads(overrides_json), seed=seed)
+def render_preview(key: str, _record, preset: str, overrides_json: str, index: int):
+    return ui.preview(_record, json.loads(overrides_json), preset=preset, index=index)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def controls(preset: str):
+    return ui.artifact_controls(preset)
 
 
 def hex_to_rgb(value: str) -> list[int]:
@@ -59,6 +65,13 @@ with st.sidebar:
                 st.error(message)
             key_prefix = hashlib.sha1(repr(blobs).encode()).hexdigest()
 
+    st.header("Preset")
+    presets = list_presets()
+    preset = st.selectbox("Preset", presets, index=presets.index("clean"), key="preset",
+                          help="Named settings: layout, style and artifacts (presets/*.toml).")
+    variant = st.number_input("Variant", 0, 100000, 0, key="variant",
+                              help="Another draw of the preset's random values.")  # fmt: skip
+
     st.header("Paper")
     layout = st.selectbox("Layout", ui.APP_LAYOUTS, key="layout")
     order = st.selectbox("Lead order", ORDERS, key="order")
@@ -82,11 +95,25 @@ with st.sidebar:
     labels = st.toggle("Lead labels", True, key="labels")
     style.update(header=text, footer=text, labels=labels)
 
+    st.header("Artifacts")
+    artifact_controls = controls(preset)
+    on, strength = {}, {}
+    for stage in dict.fromkeys(c.stage for c in artifact_controls):
+        with st.expander(stage.capitalize(), expanded=False):
+            for c in (c for c in artifact_controls if c.stage == stage):
+                on[c.name] = st.checkbox(c.name.replace("_", " "), c.in_preset,
+                                         key=f"{preset}:on:{c.name}")  # fmt: skip
+                strength[c.name] = st.slider("strength", 0.0, 1.0, c.strength, 0.05,
+                                             key=f"{preset}:s:{c.name}",
+                                             label_visibility="collapsed",
+                                             disabled=not on[c.name])  # fmt: skip
+
 overrides = {
     "layout": {"name": layout, "order": order, "paper": paper, "orientation": orientation,
                "dpi": dpi, "speed": speed, "gain": gain, "chest_gain": chest_gain,
                "start": start},
     "style": style,
+    "artifacts": ui.artifact_overrides(artifact_controls, on, strength),
 }  # fmt: skip
 overrides_json = json.dumps(overrides, sort_keys=True)
 
@@ -100,16 +127,28 @@ with single:
         pick = st.selectbox("Record", names, key="pick") if len(records) > 1 else names[0]
         record = records[names.index(pick)]
         try:
-            prev = render_preview(f"{key_prefix}:{pick}", record, overrides_json, 0)
+            prev = render_preview(f"{key_prefix}:{pick}", record, preset, overrides_json,
+                                  int(variant))  # fmt: skip
         except EcgkitError as exc:
             st.error(str(exc))
         else:
-            show_truth = st.toggle("Show ground truth", False, key="overlay",
+            c1, c2 = st.columns([2, 1])
+            view = c1.radio("Show", ["After", "Before", "Side by side"], horizontal=True,
+                            key="view", help="The page with its artifacts, or the clean page "
+                            "it was made from.")  # fmt: skip
+            show_truth = c2.toggle("Show ground truth", False, key="overlay",
                                    help="Every plotted sample's exact position, and the lead "
                                    "and label boxes, drawn over the image.")  # fmt: skip
-            st.image(prev.overlay_png if show_truth else prev.image_png,
-                     caption=f"{prev.name}: {prev.width} x {prev.height} px, "
-                     f"{prev.n_points} ground-truth points", width="stretch")  # fmt: skip
+            after = prev.overlay_png if show_truth else prev.image_png
+            caption = (f"{prev.name}: {prev.width} x {prev.height} px, "
+                       f"{prev.n_points} ground-truth points")  # fmt: skip
+            if view == "Side by side":
+                left, right = st.columns(2)
+                left.image(prev.clean_png, caption="before", width="stretch")
+                right.image(after, caption=caption, width="stretch")
+            else:
+                st.image(prev.clean_png if view == "Before" else after, caption=caption,
+                         width="stretch")  # fmt: skip
             for note in prev.notes:
                 st.caption(note)
             st.download_button("Download sample (image, JSON, WFDB)", prev.zip_bytes,
@@ -127,7 +166,7 @@ with batch:
     if st.button("Generate zip", key="batch_go", disabled=not batch_records):
         bar = st.progress(0.0, text="Rendering...")
         data, errors = ui.batch_zip(
-            batch_records, overrides,
+            batch_records, overrides, preset=preset,
             progress=lambda done, total: bar.progress(done / total, f"{done} of {total}"),
         )  # fmt: skip
         for message in errors:
