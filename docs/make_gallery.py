@@ -1,0 +1,60 @@
+"""Make docs/gallery.jpg: every preset side by side, with a full-resolution crop under each.
+
+    python docs/make_gallery.py [--record 0] [--variant 0] [--out docs/gallery.jpg]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ecgkit.generate import make_sample
+from ecgkit.presets import list_presets
+from ecgkit.render import get_font
+from ecgkit.synth import builtin_record
+
+ORDER = ("clean", "challenge2024", "scan", "photo", "archive")
+THUMB_W = 640
+CROP = 420  # px of the full-resolution image shown under each thumbnail
+
+
+def tile(image: np.ndarray, title: str) -> np.ndarray:
+    h, w = image.shape[:2]
+    thumb = cv2.resize(image, (THUMB_W, round(h * THUMB_W / w)), interpolation=cv2.INTER_AREA)
+    cy, cx = int(h * 0.30), int(w * 0.20)  # lead II/aVL region of a 3x4 page
+    crop = image[cy : cy + CROP, cx : cx + int(CROP * THUMB_W / CROP)]
+    crop = cv2.resize(crop, (THUMB_W, round(crop.shape[0] * THUMB_W / crop.shape[1])))
+    head = np.full((56, THUMB_W, 3), 255, np.uint8)
+    from PIL import Image, ImageDraw
+
+    pil = Image.fromarray(head)
+    ImageDraw.Draw(pil).text((10, 12), title, fill=(0, 0, 0), font=get_font("sans", 28))
+    gap = np.full((8, THUMB_W, 3), 255, np.uint8)
+    return np.vstack([np.asarray(pil), thumb, gap, crop])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--record", type=int, default=0)
+    ap.add_argument("--variant", type=int, default=0)
+    ap.add_argument("--out", default="docs/gallery.jpg")
+    args = ap.parse_args()
+    record = builtin_record(args.record)
+    names = [p for p in ORDER if p in list_presets()] + [
+        p for p in list_presets() if p not in ORDER
+    ]
+    tiles = [tile(make_sample(record, preset=p, index=args.variant).image, p) for p in names]
+    height = max(t.shape[0] for t in tiles)
+    tiles = [np.vstack([t, np.full((height - t.shape[0], THUMB_W, 3), 255, np.uint8)])
+             for t in tiles]  # fmt: skip
+    sep = np.full((height, 12, 3), 255, np.uint8)
+    row = np.hstack([x for t in tiles for x in (t, sep)][:-1])
+    cv2.imwrite(args.out, row[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size // 1024} KiB): {', '.join(names)}")
+
+
+if __name__ == "__main__":
+    main()
