@@ -49,7 +49,7 @@ STAGES: dict[str, int] = {
 #: Every known artifact by name (filled as the family modules are imported).
 REGISTRY: dict[str, Artifact] = {}
 
-_FAMILY_MODULES: tuple[str, ...] = ("light", "sensor")
+_FAMILY_MODULES: tuple[str, ...] = ("geometry", "light", "sensor")
 
 
 def register(cls: type[Artifact]) -> type[Artifact]:

@@ -121,11 +121,13 @@ def warp_page(
     if background is not None:
         if background.shape[:2] != (out_h, out_w):
             raise ValueError(f"background is {background.shape[:2]}, need {(out_h, out_w)}")
-        image = background.copy()
-        cv2.remap(page.image, map_x, map_y, cv2.INTER_LINEAR, dst=image,
-                  borderMode=cv2.BORDER_TRANSPARENT)  # fmt: skip
-        inside = (map_x >= -0.5) & (map_x <= w - 0.5) & (map_y >= -0.5) & (map_y <= h - 0.5)
-        image[~inside] = background[~inside]
+        image = cv2.remap(page.image, map_x, map_y, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        # where the output comes from outside the page, show the background
+        outside = cv2.remap(np.full((h, w), 255, np.uint8), map_x, map_y, cv2.INTER_NEAREST,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+        cv2.bitwise_not(outside, dst=outside)
+        cv2.copyTo(background, outside, image)
     else:
         fill = tuple(int(v) for v in fill_rgb)
         image = cv2.remap(page.image, map_x, map_y, cv2.INTER_LINEAR,
