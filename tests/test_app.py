@@ -52,3 +52,16 @@ def test_batch_tab_builds_a_zip_of_samples():
     data = at.session_state["batch_zip"]
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert {"synth00000.png", "synth00001.json", "synth00001.hea", "synth00000.dat"} <= set(names)
+
+
+def test_presets_artifact_controls_and_before_after_view():
+    at = run_app()
+    at.selectbox(key="preset").select("photo").run()
+    assert not at.exception and not at.error
+    assert any("artifacts applied" in c.value for c in at.caption)
+    at.radio(key="view").set_value("Side by side").run()
+    assert len(at.get("image")) == 2
+    at.checkbox(key="photo:on:perspective").uncheck().run()
+    assert not at.exception and not at.error
+    notes = " ".join(c.value for c in at.caption)
+    assert "perspective" not in notes.split("artifacts applied:")[-1]

@@ -46,10 +46,14 @@ STAGES: dict[str, int] = {
     "output": 100,  # binarisation (fax, photocopy), JPEG
 }
 
+#: Order within a stage where it matters (default 50): the paper's tone comes before holes and
+#: torn corners, which show what lies behind the paper.
+_RANK: dict[str, int] = {"paper_tone": 10, "fading": 20, "holes": 80, "torn_corner": 90}
+
 #: Every known artifact by name (filled as the family modules are imported).
 REGISTRY: dict[str, Artifact] = {}
 
-_FAMILY_MODULES: tuple[str, ...] = ("geometry", "light", "sensor")
+_FAMILY_MODULES: tuple[str, ...] = ("text", "handwriting", "paper", "geometry", "light", "sensor")
 
 
 def register(cls: type[Artifact]) -> type[Artifact]:
@@ -82,12 +86,12 @@ def _load() -> None:
 def artifact_names() -> list[str]:
     """Every artifact's name, in pipeline order."""
     _load()
-    return sorted(REGISTRY, key=lambda n: (STAGES[REGISTRY[n].stage], n))
+    return sorted(REGISTRY, key=lambda n: (STAGES[REGISTRY[n].stage], _RANK.get(n, 50), n))
 
 
-def _strength(spec: Any, rng: np.random.Generator) -> float:
+def _strength(spec: Any, u: float) -> float:
     if isinstance(spec, Mapping):
-        return float(rng.uniform(spec["min"], spec["max"]))
+        return float(spec["min"] + (spec["max"] - spec["min"]) * u)
     return float(spec)
 
 
@@ -96,9 +100,10 @@ def apply_artifacts(
 ) -> tuple[Page, list[dict[str, Any]]]:
     """Apply the artifacts a preset configures, in pipeline order.
 
-    For every configured artifact one uniform number decides whether it happens (its
-    ``probability``, default 1), whether or not it does, so turning one artifact off does not
-    change what the others draw.
+    Every configured artifact takes the same three numbers from ``rng`` whether or not it
+    happens: one decides whether it does (its ``probability``, default 1), one its strength,
+    one seeds its own generator for :meth:`Artifact.draw`. So turning one artifact off, or
+    fixing its strength, does not change what the others draw.
 
     Parameters
     ----------
@@ -126,11 +131,12 @@ def apply_artifacts(
             continue
         spec = config[name]
         happens = rng.random() < float(spec.get("probability", 1.0))
-        strength = _strength(spec.get("strength", 0.5), rng)
+        strength = _strength(spec.get("strength", 0.5), float(rng.random()))
+        own = np.random.default_rng(int(rng.integers(2**63)))
         if not happens:
             continue
         art = REGISTRY[name]
-        params = art.draw(rng, page, strength)
+        params = art.draw(own, page, strength)
         page = art.apply(page, params)
         applied.append({"name": name, "strength": strength, "params": params})
     return page, applied
