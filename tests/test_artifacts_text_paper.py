@@ -72,7 +72,11 @@ def test_draw_apply_contract(page, name, strength):
     # the input is untouched; the truth does not move; the image keeps its size and type
     assert _snapshot(page) == before
     assert out.image.shape == page.image.shape and out.image.dtype == np.uint8
-    assert out.mask is page.mask
+    if name in ("holes", "torn_corner"):  # hidden ink leaves the mask, nothing else changes
+        assert (out.mask <= page.mask).all() and (out.mask[out.mask > 0] ==
+                                                   page.mask[out.mask > 0]).all()  # fmt: skip
+    else:
+        assert out.mask is page.mask
     for a, b in zip(page.leads, out.leads, strict=True):
         assert np.array_equal(a.x, b.x, equal_nan=True) and np.array_equal(a.y, b.y, equal_nan=True)
         assert a.bbox == b.bbox and a.label_bbox == b.label_bbox
@@ -167,3 +171,26 @@ def test_strength_scales_the_effect(page):
              for k in range(8)]  # fmt: skip
         counts.append(sum(n))
     assert counts[0] < counts[1]
+
+
+@pytest.mark.parametrize("name", ["holes", "torn_corner"])
+def test_occlusions_clear_the_lead_mask_where_the_ink_is_hidden(name):
+    import ecgkit.artifacts.paper  # noqa: F401  (registers)
+    from ecgkit.artifacts import REGISTRY
+    from ecgkit.layout import make_layout
+    from ecgkit.render import render
+    from ecgkit.synth import builtin_record
+
+    page = render(builtin_record(0), make_layout("3x4+II", margin_mm=2, header_mm=4))
+    art = REGISTRY[name]
+    for seed in range(12):
+        params = art.draw(np.random.default_rng(seed), page, 1.0)
+        if name == "holes":  # punch one right through lead I's trace
+            lt = page.leads[0]
+            params["centres"] = [[float(lt.x[100]), float(lt.y[100])]]
+        out = art.apply(page, params)
+        assert (out.mask <= page.mask).all() and page.mask.any()
+        if (out.mask != page.mask).any():
+            assert page.mask is not out.mask
+            return
+    pytest.skip(f"no {name} over a trace in 12 draws")

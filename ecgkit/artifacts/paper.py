@@ -84,9 +84,13 @@ def _changed_box(before: np.ndarray, after: np.ndarray, x0: int, y0: int) -> Box
             x0 + float(cols[-1]) + 0.5, y0 + float(rows[-1]) + 0.5)  # fmt: skip
 
 
-def _with_texts(page: Page, image: np.ndarray, extra: list[TextBox]) -> Page:
+def _with_texts(page: Page, image: np.ndarray, extra: list[TextBox],
+                hidden: np.ndarray | None = None) -> Page:  # fmt: skip
     out = with_image(page, image)
     out.texts = [*page.texts, *extra]
+    if hidden is not None and hidden.any():  # ink that can no longer be seen is not ink
+        out.mask = page.mask.copy()
+        out.mask[hidden] = 0
     return out
 
 
@@ -481,6 +485,7 @@ class Holes(Artifact):
         ox = params["shadow_offset"] * math.cos(params["shadow_angle"])
         oy = params["shadow_offset"] * math.sin(params["shadow_angle"])
         boxes = []
+        hidden = np.zeros((h, w), bool)
         for cx, cy in params["centres"]:
             b = _crop_bounds(cx, cy, R + 4, R + 4, w, h)
             harm = rng.normal(0, 1, 4)
@@ -507,7 +512,8 @@ class Holes(Artifact):
             box = _changed_box(before, crop, x0, y0)
             if box is not None:
                 boxes.append(TextBox("hole", box, "occlusion"))
-        return _with_texts(page, image, boxes)
+            hidden[y0:y1, x0:x1] |= inside > 0.5
+        return _with_texts(page, image, boxes, hidden)
 
 
 # --------------------------------------------------------------------------------------------
@@ -597,7 +603,10 @@ class TornCorner(Artifact):
         crop[:] = _to_corner(np.clip(out + 0.5, 0, 255).astype(np.uint8), corner)
         box = _changed_box(before, crop, xs0, ys0)
         extra = [TextBox("torn corner", box, "occlusion")] if box is not None else []
-        return _with_texts(page, image, extra)
+        hidden = np.zeros((h, w), bool)  # where the paper is gone or folded over
+        diff = np.abs(crop.astype(np.int16) - before.astype(np.int16)).max(axis=2)
+        hidden[ys0 : ys0 + ch, xs0 : xs0 + cw] = diff > 24
+        return _with_texts(page, image, extra, hidden)
 
     @staticmethod
     def _torn(local: np.ndarray, u: np.ndarray, v: np.ndarray, sdist: np.ndarray, a: float,
