@@ -409,17 +409,20 @@ def _background(
     c0, r0 = int(np.ceil(to_px(x0))), int(np.ceil(to_px(y0)))
     c1, r1 = int(np.floor(to_px(x1))) + 1, int(np.floor(to_px(y1))) + 1
     c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, width), min(r1, height)
-    out = img[r0:r1, c0:c1].astype(np.float32)
-    for xs, ys, lw, colour in (
-        (minor_x, minor_y, minor_mm, colours[1]),
-        (major_x, major_y, major_mm, colours[0]),
-    ):
-        cx = _line_coverage(width, to_px(ox + xs), lw * ppmm)[c0:c1]
-        cy = _line_coverage(height, to_px(oy + ys), lw * ppmm)[r0:r1]
-        alpha = 1.0 - (1.0 - cy[:, None]) * (1.0 - cx[None, :])
-        alpha = alpha[:, :, None]
-        out = out * (1.0 - alpha) + np.asarray(colour, np.float32) * alpha
-    img[r0:r1, c0:c1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    # The grid is separable: a row's colours depend only on that row's two line coverages, so
+    # compute each distinct row once and gather (rows without horizontal lines are all alike).
+    cov = []
+    for xs, ys, lw in ((minor_x, minor_y, minor_mm), (major_x, major_y, major_mm)):
+        cov.append((_line_coverage(width, to_px(ox + xs), lw * ppmm)[c0:c1],
+                    _line_coverage(height, to_px(oy + ys), lw * ppmm)[r0:r1]))  # fmt: skip
+    (cx_min, cy_min), (cx_maj, cy_maj) = cov
+    pairs, which = np.unique(np.stack([cy_min, cy_maj], 1), axis=0, return_inverse=True)
+    rows = np.empty((len(pairs), c1 - c0, 3), np.float32)
+    rows[:] = np.asarray(paper, np.float32)
+    for cy, cx, colour in ((pairs[:, 0], cx_min, colours[1]), (pairs[:, 1], cx_maj, colours[0])):
+        alpha = (1.0 - (1.0 - cy[:, None]) * (1.0 - cx[None, :]))[:, :, None]
+        rows = rows * (1.0 - alpha) + np.asarray(colour, np.float32) * alpha
+    img[r0:r1, c0:c1] = np.clip(rows + 0.5, 0, 255).astype(np.uint8)[which.ravel()]
     img.flags.writeable = False
     return img
 

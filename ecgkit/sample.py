@@ -45,8 +45,8 @@ def encode_image(image: np.ndarray, fmt: str = "png", *, jpeg_quality: int = 95)
         raise EcgkitError(f"unknown image format {fmt!r}; valid: {', '.join(IMAGE_FORMATS)}")
     arr = image[:, :, ::-1] if image.ndim == 3 else image
     if fmt == "png":
-        # the 'up' filter at level 2: twice as fast as adaptive filtering, and smaller here
-        params = [cv2.IMWRITE_PNG_COMPRESSION, 2]
+        # the "up" filter at level 1: about twice as fast as the default adaptive filtering
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
         if hasattr(cv2, "IMWRITE_PNG_FILTER"):
             params += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
     else:
