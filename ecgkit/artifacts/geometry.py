@@ -703,8 +703,41 @@ def _curl_profile(t: np.ndarray, radius: float, theta_end: float) -> tuple[np.nd
     return mat, theta
 
 
+class _FieldArtifact(Artifact):
+    """An artifact given by a displacement field and a shading field on the output grid."""
+
+    def fields(self, params: dict[str, Any], width: int, height: int,
+               px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The displacement (output -> input, px) and shading fields of these parameters."""
+        raise NotImplementedError
+
+    def coordinate_map(self, page: Page, params: dict[str, Any]) -> GridDisplacementMap:
+        """The coordinate map these parameters apply to this page.
+
+        Parameters
+        ----------
+        page : Page
+            The page the artifact is applied to (its size and resolution).
+        params : dict
+            From :meth:`draw`.
+
+        Returns
+        -------
+        CoordinateMap
+        """
+        h, w = page.image.shape[:2]
+        return GridDisplacementMap(self.fields(params, w, h, float(page.px_per_mm))[0], (w, h))
+
+    def apply(self, page: Page, params: dict[str, Any]) -> Page:
+        """Displace the page through the field, then shade it (shading moves no truth)."""
+        h, w = page.image.shape[:2]
+        u, shade = self.fields(params, w, h, float(page.px_per_mm))
+        out = warp_page(page, GridDisplacementMap(u, (w, h)))
+        return with_image(out, _shade(out.image, shade))
+
+
 @register
-class Curl(Artifact):
+class Curl(_FieldArtifact):
     """Page curl or bend: the paper leaves the glass/desk on a cylinder, with shading.
 
     Parameters drawn: ``kind`` (``edge``: one edge curls up; ``corner``: a corner does;
@@ -812,30 +845,6 @@ class Curl(Artifact):
             1 - params["lift_dark"] * (1 - np.exp(-lift / params["lift_mm"])))  # fmt: skip
         return u.astype(np.float32), shade.astype(np.float32)
 
-    def coordinate_map(self, page: Page, params: dict[str, Any]) -> GridDisplacementMap:
-        """The coordinate map these parameters apply to this page.
-
-        Parameters
-        ----------
-        page : Page
-            The page the artifact is applied to (its size and resolution).
-        params : dict
-            From :meth:`draw`.
-
-        Returns
-        -------
-        CoordinateMap
-        """
-        h, w = page.image.shape[:2]
-        return GridDisplacementMap(self.fields(params, w, h, float(page.px_per_mm))[0], (w, h))
-
-    def apply(self, page: Page, params: dict[str, Any]) -> Page:
-        """Bend the page and shade the part that turns away."""
-        h, w = page.image.shape[:2]
-        u, shade = self.fields(params, w, h, float(page.px_per_mm))
-        out = warp_page(page, GridDisplacementMap(u, (w, h)))
-        return with_image(out, _shade(out.image, shade))
-
 
 # --------------------------------------------------------------------------- wrinkles
 
@@ -885,7 +894,7 @@ def _normalised(d: np.ndarray, amount: float) -> np.ndarray:
 
 
 @register
-class Wrinkles(Artifact):
+class Wrinkles(_FieldArtifact):
     """Crumpled paper: a smooth random displacement of a few pixels and its shading.
 
     Parameters drawn: ``seed`` (for the random fields), ``amplitude_px`` (largest displacement),
@@ -956,30 +965,6 @@ class Wrinkles(Artifact):
                                  params["light_deg"])  # fmt: skip
         shade += _normalised(crumple, params["crumple"])
         return u, shade
-
-    def coordinate_map(self, page: Page, params: dict[str, Any]) -> GridDisplacementMap:
-        """The coordinate map these parameters apply to this page.
-
-        Parameters
-        ----------
-        page : Page
-            The page the artifact is applied to (its size and resolution).
-        params : dict
-            From :meth:`draw`.
-
-        Returns
-        -------
-        CoordinateMap
-        """
-        h, w = page.image.shape[:2]
-        return GridDisplacementMap(self.fields(params, w, h, float(page.px_per_mm))[0], (w, h))
-
-    def apply(self, page: Page, params: dict[str, Any]) -> Page:
-        """Displace and shade."""
-        h, w = page.image.shape[:2]
-        u, shade = self.fields(params, w, h, float(page.px_per_mm))
-        out = warp_page(page, GridDisplacementMap(u, (w, h)))
-        return with_image(out, _shade(out.image, shade))
 
 
 # --------------------------------------------------------------------------- creases

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.agreement import agreement
 from ecgkit.evaluate.intervals import INTERVALS
-from ecgkit.evaluate.snr import _resample, align, snr
+from ecgkit.evaluate.snr import _resample, align, check_records, snr
 from ecgkit.record import LEADS, Record
 
 __all__ = [
@@ -370,12 +370,7 @@ def overlay_figure(
     EcgkitError
         If the inputs are not Records.
     """
-    if not isinstance(reference, Record):
-        raise EcgkitError(f"reference must be an ecgkit Record, got {type(reference).__name__}")
-    if estimate is not None and not isinstance(estimate, Record):
-        raise EcgkitError(
-            f"estimate must be an ecgkit Record or None, got {type(estimate).__name__}"
-        )
+    check_records(reference, estimate)
     fs = reference.fs
     if estimate is None:
         est = np.full(reference.signals.shape, np.nan)

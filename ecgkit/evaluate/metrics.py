@@ -24,7 +24,7 @@ import numpy as np
 import scipy.signal
 
 from ecgkit.errors import EcgkitError
-from ecgkit.evaluate.snr import _resample, mean_snr, snr_record
+from ecgkit.evaluate.snr import _resample, check_records, mean_snr, snr_record
 from ecgkit.record import LEADS, Record
 
 __all__ = [
@@ -261,12 +261,7 @@ def kaggle_snr(
     EcgkitError
         If the inputs are not Records, or ``max_shift_s`` is negative or not a number.
     """
-    if not isinstance(reference, Record):
-        raise EcgkitError(f"reference must be an ecgkit Record, got {type(reference).__name__}")
-    if estimate is not None and not isinstance(estimate, Record):
-        raise EcgkitError(
-            f"estimate must be an ecgkit Record or None, got {type(estimate).__name__}"
-        )
+    check_records(reference, estimate)
     try:
         max_shift_s = float(max_shift_s)
     except (TypeError, ValueError):
@@ -394,12 +389,7 @@ def record_metrics(reference: Record, estimate: Record | None) -> dict[str, Any]
     EcgkitError
         If the inputs are not Records.
     """
-    if not isinstance(reference, Record):
-        raise EcgkitError(f"reference must be an ecgkit Record, got {type(reference).__name__}")
-    if estimate is not None and not isinstance(estimate, Record):
-        raise EcgkitError(
-            f"estimate must be an ecgkit Record or None, got {type(estimate).__name__}"
-        )
+    check_records(reference, estimate)
     notes: list[str] = []
     if estimate is None:
         est_signals = np.full(reference.signals.shape, np.nan)

@@ -612,6 +612,22 @@ def _resample(signals: np.ndarray, fs_from: float, fs_to: float) -> np.ndarray:
     return out
 
 
+def check_records(reference: object, estimate: object) -> None:
+    """Raise EcgkitError unless ``reference`` is a Record and ``estimate`` a Record or None.
+
+    Parameters
+    ----------
+    reference, estimate : object
+        What a caller passed as the truth and the digitized record.
+    """
+    if not isinstance(reference, Record):
+        raise EcgkitError(f"reference must be an ecgkit Record, got {type(reference).__name__}")
+    if estimate is not None and not isinstance(estimate, Record):
+        raise EcgkitError(
+            f"estimate must be an ecgkit Record or None, got {type(estimate).__name__}"
+        )
+
+
 def snr_record(reference: Record, estimate: Record | None) -> np.ndarray:
     """Per-lead SNR (dB) of a digitized record against its reference, in :data:`LEADS` order.
 
@@ -641,14 +657,9 @@ def snr_record(reference: Record, estimate: Record | None) -> np.ndarray:
         If ``reference`` is not a :class:`~ecgkit.record.Record` (or ``estimate`` is neither a
         Record nor None).
     """
-    if not isinstance(reference, Record):
-        raise EcgkitError(f"reference must be an ecgkit Record, got {type(reference).__name__}")
+    check_records(reference, estimate)
     if estimate is None:
         est = np.full(reference.signals.shape, np.nan)
-    elif not isinstance(estimate, Record):
-        raise EcgkitError(
-            f"estimate must be an ecgkit Record or None, got {type(estimate).__name__}"
-        )
     else:
         est = estimate.signals
         if estimate.fs != reference.fs:
