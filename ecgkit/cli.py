@@ -1,4 +1,4 @@
-"""Command line: ``ecgkit generate ...`` (also ``python -m ecgkit``).
+"""Command line: ``ecgkit generate ...``, ``ecgkit evaluate ...`` (also ``python -m ecgkit``).
 
 Errors a user can cause print one line on stderr and exit with status 2.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ecgkit import __version__
 from ecgkit.errors import EcgkitError
@@ -128,12 +129,64 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score digitized records against the truth",
+        description="Score every record in --reference against the record of the same name in "
+        "--estimate: PhysioNet Challenge 2024 SNR per lead, Kaggle 2025 SNR, Pearson r, RMSE, "
+        "and the agreement of RR, PR, QRS, QT and QTc measured with neurokit2. A record "
+        "missing from --estimate counts as the Challenge counts it (0 dB on every lead).",
+    )
+    p.add_argument("--reference", required=True, help="folder of true records (WFDB)")
+    p.add_argument("--estimate", required=True, help="folder of digitized records (WFDB)")
+    p.add_argument("--out", help="write the full report as JSON here")
+    p.add_argument("--html", help="write an HTML report with the figures here")
+    p.add_argument("--lead", default="II", help="lead for the intervals, or 'median'")
+    p.add_argument("--method", default="dwt", help="neurokit2 delineation method")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Run ``ecgkit evaluate``."""
+    import json
+
+    from tqdm import tqdm
+
+    from ecgkit.evaluate.intervals import METHODS
+    from ecgkit.evaluate.report import evaluate_dirs, report_html, summary_lines
+
+    if args.method not in METHODS:
+        return _fail(f"unknown method {args.method!r}; valid methods: {', '.join(METHODS)}")
+    bar = tqdm(unit="rec", desc="evaluate", file=sys.stderr, disable=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(1)
+
+    try:
+        report = evaluate_dirs(args.reference, args.estimate, lead=args.lead,
+                               method=args.method, progress=progress)  # fmt: skip
+    finally:
+        bar.close()
+    for message in report["errors"]:
+        print(f"skipped {message}", file=sys.stderr)
+    print("\n".join(summary_lines(report)))
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=1, allow_nan=False))
+        print(f"report: {args.out}")
+    if args.html:
+        Path(args.html).write_text(report_html(report), encoding="utf-8")
+        print(f"html: {args.html}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ecgkit`` command."""
     parser = argparse.ArgumentParser(prog="ecgkit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"ecgkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
+    _add_evaluate(sub)
     return parser
 
 
@@ -154,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "generate":
             return cmd_generate(args)
+        if args.command == "evaluate":
+            return cmd_evaluate(args)
     except EcgkitError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
