@@ -493,17 +493,30 @@ def _float_or_none(cell: str) -> float | None:
         return None
 
 
-def _check_fs(fs: float | None, source: str) -> float:
+def check_fs(fs: Any, source: str | None = None) -> float:
+    """A sampling rate as a positive float, or an EcgkitError that says what is wrong.
+
+    Parameters
+    ----------
+    fs : any
+        The rate given, in Hz.
+    source : str, optional
+        The file or argument it belongs to, named in the message.
+
+    Returns
+    -------
+    float
+    """
+    where = f"{source}: " if source else ""
     if fs is None:
-        raise EcgkitError(
-            f"{source}: a CSV file does not say its sampling rate; give fs in Hz (e.g. 500)"
-        )
+        raise EcgkitError(f"{where}a CSV file does not say its sampling rate; give fs in Hz "
+                          "(e.g. 500)")  # fmt: skip
     try:
         value = float(fs)
     except (TypeError, ValueError):
-        raise EcgkitError(f"{source}: sampling rate must be a number in Hz, got {fs!r}") from None
+        raise EcgkitError(f"{where}sampling rate must be a number in Hz, got {fs!r}") from None
     if not np.isfinite(value) or value <= 0:
-        raise EcgkitError(f"{source}: sampling rate must be > 0 Hz, got {fs}")
+        raise EcgkitError(f"{where}sampling rate must be a positive number of Hz, got {fs!r}")
     return value
 
 
@@ -531,7 +544,7 @@ def read_csv(path: str | Path, *, fs: float) -> Record:
         standard lead column.
     """
     path = Path(path)
-    rate = _check_fs(fs, str(path))
+    rate = check_fs(fs, str(path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

@@ -708,7 +708,22 @@ class _FieldArtifact(Artifact):
 
     def fields(self, params: dict[str, Any], width: int, height: int,
                px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """The displacement (output -> input, px) and shading fields of these parameters."""
+        """Displacement nodes ``(h, w, 2)`` (output to input, px) and shading, ~1 mm apart.
+
+        Parameters
+        ----------
+        params : dict
+            From :meth:`draw`.
+        width, height : int
+            Image size.
+        px_per_mm : float
+            Resolution of the page.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            float32 displacement nodes (for :class:`GridDisplacementMap`) and shading factors.
+        """
         raise NotImplementedError
 
     def coordinate_map(self, page: Page, params: dict[str, Any]) -> GridDisplacementMap:
@@ -798,22 +813,7 @@ class Curl(_FieldArtifact):
 
     def fields(self, params: dict[str, Any], width: int, height: int, px_per_mm: float,
                ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """Displacement nodes ``(h, w, 2)`` and shading ``(h, w)`` on a grid ~1 mm apart.
-
-        Parameters
-        ----------
-        params : dict
-            From :meth:`draw`.
-        width, height : int
-            Image size.
-        px_per_mm : float
-            Resolution of the page.
-
-        Returns
-        -------
-        tuple of numpy.ndarray
-            float32 displacement nodes (for :class:`GridDisplacementMap`) and shading factors.
-        """
+        """Displacement nodes and shading of these parameters (see the base class)."""
         gw, gh = _grid_shape(width, height, 8.0 * px_per_mm / _REF_PPMM)
         xs, ys = node_positions(gw, width), node_positions(gh, height)
         n = np.asarray(params["normal"], float)
@@ -923,22 +923,7 @@ class Wrinkles(_FieldArtifact):
 
     def fields(self, params: dict[str, Any], width: int, height: int, px_per_mm: float,
                ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """Displacement nodes ``(h, w, 2)`` and shading ``(h, w)`` on a grid ~1 mm apart.
-
-        Parameters
-        ----------
-        params : dict
-            From :meth:`draw`.
-        width, height : int
-            Image size.
-        px_per_mm : float
-            Resolution of the page.
-
-        Returns
-        -------
-        tuple of numpy.ndarray
-            float32 displacement nodes (for :class:`GridDisplacementMap`) and shading factors.
-        """
+        """Displacement nodes and shading of these parameters (see the base class)."""
         rng = np.random.default_rng(params["seed"])
         scale = params["scale_mm"] * px_per_mm  # px between random nodes of the big octave
         spacing = 8.0 * px_per_mm / _REF_PPMM

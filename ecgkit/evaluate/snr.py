@@ -63,7 +63,7 @@ from scipy.ndimage import gaussian_filter, gaussian_filter1d
 from scipy.signal import fftconvolve, resample_poly
 
 from ecgkit.errors import EcgkitError
-from ecgkit.record import Record
+from ecgkit.record import Record, check_fs
 
 __all__ = ["SamplingRateWarning", "align", "mean_snr", "snr", "snr_record"]
 
@@ -405,16 +405,6 @@ def _lags(pairs: list[tuple[np.ndarray, np.ndarray]], n: int) -> list[tuple[int,
 # ------------------------------------------------------------------------ public API
 
 
-def _check_fs(fs: Any) -> float:
-    try:
-        value = float(fs)
-    except (TypeError, ValueError):
-        raise EcgkitError(f"sampling rate must be a number of Hz, got {fs!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise EcgkitError(f"sampling rate must be a positive number of Hz, got {fs!r}")
-    return value
-
-
 def _as_array(a: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray:
     try:
         arr = np.array(a, dtype=np.float64)
@@ -510,7 +500,7 @@ def align(
     EcgkitError
         If an input is not 1-D or ``fs`` is not a positive number.
     """
-    fs = _check_fs(fs)
+    fs = check_fs(fs)
     x = _as_array(reference_lead, "reference_lead", (1,))
     y = _as_array(estimate_lead, "estimate_lead", (1,))
     n = max(x.shape[0], y.shape[0])
@@ -566,7 +556,7 @@ def snr(reference: np.ndarray, estimate: np.ndarray, *, fs: float) -> np.ndarray
     a few ms per lead (see the module docstring); a constant estimate costs the official
     computation (about 0.15 s per lead of 5000 samples), because its maximum is a tie.
     """
-    fs = _check_fs(fs)
+    fs = check_fs(fs)
     ref = _as_array(reference, "reference", (1, 2))
     est = _as_array(estimate, "estimate", (1, 2))
     ref2 = ref[:, None] if ref.ndim == 1 else ref
