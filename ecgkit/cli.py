@@ -180,13 +180,33 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_digitize(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("digitize", help="images of paper ECGs -> WFDB records (12 leads, mV)")
+
+
+def cmd_digitize(args: argparse.Namespace) -> int:
+    """Run ``ecgkit digitize``."""
+    return _fail("digitize: not available yet")
+
+
+def _add_roundtrip(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("roundtrip", help="generate, digitize and evaluate in one command")
+
+
+def cmd_roundtrip(args: argparse.Namespace) -> int:
+    """Run ``ecgkit roundtrip``."""
+    return _fail("roundtrip: not available yet")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ecgkit`` command."""
     parser = argparse.ArgumentParser(prog="ecgkit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"ecgkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
+    _add_digitize(sub)
     _add_evaluate(sub)
+    _add_roundtrip(sub)
     return parser
 
 
@@ -205,10 +225,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "generate":
-            return cmd_generate(args)
-        if args.command == "evaluate":
-            return cmd_evaluate(args)
+        command = {
+            "generate": cmd_generate,
+            "digitize": cmd_digitize,
+            "evaluate": cmd_evaluate,
+            "roundtrip": cmd_roundtrip,
+        }[args.command]
+        return command(args)
     except EcgkitError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
