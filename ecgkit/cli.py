@@ -27,7 +27,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         help="render records as paper-ECG images with ground truth",
         description="Render WFDB or CSV records (or built-in ones) as paper-ECG images. Each "
         "sample NAME is NAME.png, NAME.json (ground truth), NAME.hea/.dat (the plotted "
-        "signal). Complete samples are skipped on a rerun; bad records are reported and skipped.",
+        "signal). OUT/manifest.csv lists every image as results come back; a rerun resumes "
+        "(complete samples are kept, failed ones tried again); bad records are reported, "
+        "listed as failed and skipped.",
     )
     p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="record paths (with or without .hea), folders, or CSV files")
@@ -43,6 +45,11 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
                    help="variants per record (default 1)")
     p.add_argument("--fs", type=float, help="sampling rate of CSV inputs, Hz")
     p.add_argument("--overwrite", action="store_true", help="remake complete samples")
+    p.add_argument("--split", metavar="TRAIN,VAL,TEST",
+                   help="write OUT/split.csv: a record-level split, e.g. 0.8,0.1,0.1 or 0.8,0.2")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
+                   "local:N to start N worker processes here (instead of --workers)")
     g = p.add_argument_group("overrides (on top of the preset)")
     g.add_argument("--layout", help="3x4, 3x4+II, 3x4+II,V1,V5, 6x2, 12x1, 2x6 ...")
     g.add_argument("--order", choices=ORDERS)
@@ -114,12 +121,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if res.status == "failed":
             bar.write(f"skipped {res.source}: {res.message}", file=sys.stderr)
 
-    try:
-        summary = generate(
+    def run(executor=None, workers: int = args.workers):
+        return generate(
             args.inputs, args.out, preset=args.preset, overrides=_overrides(args),
             seed=args.seed, synthetic=args.synthetic, images_per_record=args.images_per_record,
-            workers=args.workers, csv_fs=args.fs, overwrite=args.overwrite, progress=progress,
+            workers=workers, executor=executor, csv_fs=args.fs, overwrite=args.overwrite,
+            split=args.split, progress=progress,
         )  # fmt: skip
+
+    try:
+        if args.scheduler:
+            from ecgkit.dataset import dask_executor, parse_split
+
+            parse_split(args.split)  # bad options fail before a cluster starts
+            with dask_executor(args.scheduler) as (executor, threads):
+                summary = run(executor, threads)
+        else:
+            summary = run()
     finally:
         bar.close()
     print(f"{summary.written} written, {summary.skipped} already complete, "
@@ -190,12 +208,85 @@ def cmd_digitize(args: argparse.Namespace) -> int:
 
 
 def _add_roundtrip(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("roundtrip", help="generate, digitize and evaluate in one command")
+    p = sub.add_parser(
+        "roundtrip",
+        help="generate, digitize and evaluate in one command",
+        description="Render records as paper-ECG images with a preset, digitize every image, "
+        "and score the digitized records against the plotted signals (Challenge 2024 SNR, "
+        "Kaggle 2025 SNR, Pearson r, RMSE, RR/PR/QRS/QT/QTc agreement). Writes "
+        "DIR/samples (images and truth), DIR/digitized (WFDB) and DIR/report.json. A record "
+        "that cannot be read is skipped; an image the digitizer cannot read scores 0 dB.",
+    )
+    p.add_argument("inputs", nargs="*", metavar="RECORD",
+                   help="record paths (with or without .hea), folders, or CSV files")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--preset", default="clean", help="built-in preset name or a .toml file")
+    p.add_argument("--images-per-record", type=int, default=1, metavar="K",
+                   help="images (preset variants) per record (default 1)")
+    p.add_argument("--synthetic", type=int, default=0, metavar="N",
+                   help="also use N built-in (synthetic) records")
+    p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    p.add_argument("--fs", type=float, metavar="HZ",
+                   help="sampling rate the digitizer writes (default: each record's own)")
+    p.add_argument("--csv-fs", type=float, metavar="HZ", help="sampling rate of CSV inputs")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--lead", default="II", help="lead for the intervals, or 'median'")
+    p.add_argument("--method", default="dwt", help="neurokit2 delineation method")
+    p.add_argument("--html", metavar="FILE", help="also write an HTML report with the figures")
 
 
 def cmd_roundtrip(args: argparse.Namespace) -> int:
     """Run ``ecgkit roundtrip``."""
-    return _fail("roundtrip: not available yet")
+    import json
+
+    from tqdm import tqdm
+
+    from ecgkit.evaluate.intervals import METHODS
+    from ecgkit.evaluate.report import report_html, summary_lines
+    from ecgkit.roundtrip import roundtrip
+
+    if args.method not in METHODS:
+        return _fail(f"unknown method {args.method!r}; valid methods: {', '.join(METHODS)}")
+    if args.fs is not None and not args.fs > 0:
+        return _fail(f"--fs must be > 0, got {args.fs:g}")
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int, res) -> None:
+        if stage not in bars:
+            for bar in bars.values():
+                bar.close()
+            unit = "img" if stage == "images" else "rec"
+            bars[stage] = tqdm(total=total, unit=unit, desc=stage, file=sys.stderr, disable=None)
+        bars[stage].update(1)
+        if res is not None and res.status != "digitized":
+            where = res.source if res.status == "failed" else res.name
+            bars[stage].write(f"skipped {where}: {res.message}", file=sys.stderr)
+
+    try:
+        result = roundtrip(
+            args.inputs, args.out, preset=args.preset, synthetic=args.synthetic,
+            images_per_record=args.images_per_record, seed=args.seed, fs=args.fs,
+            csv_fs=args.csv_fs, workers=args.workers, lead=args.lead, method=args.method,
+            progress=progress,
+        )  # fmt: skip
+    finally:
+        for bar in bars.values():
+            bar.close()
+    report = result.report
+    print("\n".join(summary_lines(report)))
+    rt = report["roundtrip"]
+    print(f"images: {rt['n_images']} ({rt['n_digitized']} digitized, {rt['n_unreadable']} "
+          f"unreadable, {rt['n_failed_records']} records failed)")  # fmt: skip
+    out = Path(args.out) / "report.json"
+    out.write_text(json.dumps(report, indent=1, allow_nan=False))
+    print(f"report: {out}")
+    if args.html:
+        Path(args.html).write_text(report_html(report), encoding="utf-8")
+        print(f"html: {args.html}")
+    if result.n_failed:
+        return _fail(f"{result.n_failed} of {rt['n_images']} images could not be made "
+                     "(listed above); the others are scored")  # fmt: skip
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,22 +2,30 @@
 
 Every image has its own ``numpy.random.Generator`` derived from ``(seed, record name, index)``,
 so the bytes of a sample do not depend on the number of workers, the order of completion, or
-which other records are in the batch.
+which other records are in the batch. A run keeps a manifest (``ecgkit.dataset``) so it can be
+stopped and resumed; a local worker process that dies costs only the images it had in flight,
+which are tried again (alone, to find the one that kills its worker).
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
 import shutil
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ecgkit.dataset import Manifest, assign_split, parse_split, sample_info, write_split
 from ecgkit.errors import EcgkitError
 from ecgkit.layout import Paper, make_layout
 from ecgkit.presets import Preset, load_preset, parse_artifacts, parse_preset
@@ -256,22 +264,30 @@ def replay_sample(json_path: str | Path, out_dir: str | Path, *,
 
 @dataclass(frozen=True)
 class Job:
-    """One image to make: a record source (a path, or ``synth:N``) and the output name."""
+    """One image to make: a record source (a path, or ``synth:N``) and the output name.
+
+    ``record`` is the record's own name (the split key; all images of a record share it).
+    """
 
     source: str
     name: str
     index: int = 0
+    record: str = ""
 
 
 @dataclass(frozen=True)
 class JobResult:
-    """What happened to one job: ``status`` is ``written``, ``skipped`` or ``failed``."""
+    """What happened to one job: ``status`` is ``written``, ``skipped`` or ``failed``.
+
+    ``info`` holds the manifest's sampling columns (:func:`ecgkit.dataset.sample_info`).
+    """
 
     name: str
     source: str
     status: str
     message: str = ""
     files: tuple[str, ...] = ()
+    info: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -327,14 +343,20 @@ def run_job(job: Job, settings: RunSettings) -> JobResult:
         fmt, mask = out.get("format", "png"), bool(out.get("mask", False))
         if not settings.overwrite and is_complete(settings.out_dir, job.name,
                                                   image_format=fmt, mask=mask):  # fmt: skip
-            return JobResult(job.name, job.source, "skipped", "already complete")
+            try:
+                doc = json.loads((Path(settings.out_dir) / f"{job.name}.json").read_text())
+                info = sample_info(doc["parameters"])
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                info = {}
+            return JobResult(job.name, job.source, "skipped", "already complete", info=info)
         record = load_source(job.source, seed=settings.seed, csv_fs=settings.csv_fs)
         record.name = job.name
         page = make_sample(record, preset=settings.preset, overrides=settings.overrides,
                            seed=settings.seed, index=job.index, source=job.source)  # fmt: skip
         files = write_sample(page, settings.out_dir, job.name, image_format=fmt, mask=mask,
                              jpeg_quality=int(out.get("jpeg_quality", 95)))  # fmt: skip
-        return JobResult(job.name, job.source, "written", files=tuple(str(f) for f in files))
+        return JobResult(job.name, job.source, "written", files=tuple(str(f) for f in files),
+                         info=sample_info(page.parameters))  # fmt: skip
     except EcgkitError as exc:
         return JobResult(job.name, job.source, "failed", str(exc))
     except (OSError, ValueError) as exc:  # unreadable files, odd content the readers missed
@@ -369,12 +391,14 @@ def plan_jobs(
     for p, stem in zip(paths, stems, strict=True):
         # the same record name in two folders: prefix the folder so outputs do not collide
         names.append(f"{p.parent.name}_{stem}" if stems.count(stem) > 1 else stem)
-    sources = [(str(p), n) for p, n in zip(paths, names, strict=True)]
-    sources += [(f"{SYNTH_PREFIX}{i}", f"synth{i:05d}") for i in range(synthetic)]
+    # absolute paths: a cluster's workers do not share our working directory
+    sources = [(os.path.abspath(p), n, p.stem) for p, n in zip(paths, names, strict=True)]
+    sources += [(f"{SYNTH_PREFIX}{i}", f"synth{i:05d}", f"synth{i:05d}")
+                for i in range(synthetic)]  # fmt: skip
     jobs = []
-    for source, name in sources:
+    for source, name, record in sources:
         for k in range(images_per_record):
-            jobs.append(Job(source, name if images_per_record == 1 else f"{name}-{k}", k))
+            jobs.append(Job(source, name if images_per_record == 1 else f"{name}-{k}", k, record))
     return jobs
 
 
@@ -393,20 +417,73 @@ class Summary:
         return self.written + self.skipped + len(self.failed)
 
 
-def _bounded(executor: Executor, fn: Callable, items: Iterable, settings: RunSettings,
-             limit: int) -> Iterator[JobResult]:  # fmt: skip
-    """Submit at most ``limit`` jobs at a time; yield results as they complete."""
+WORKER_DIED = ("the worker process died while making this image (a crash or out of memory); "
+               "it was tried again alone and died again")
+
+
+def _drain(executor: Executor, fn: Callable, todo: deque, settings: RunSettings, limit: int,
+           lost: list[Job]) -> Iterator[JobResult]:  # fmt: skip
+    """Run the jobs of ``todo`` with at most ``limit`` in flight; yield results as they complete.
+
+    When a process pool breaks (a worker died), the jobs it had in flight go to ``lost`` and the
+    generator returns; the jobs not yet submitted stay in ``todo``. Any other exception of a
+    job (e.g. Dask's ``KilledWorker`` after its retries) becomes a ``failed`` result.
+    """
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    pending: set[Future] = set()
-    for item in items:
-        if len(pending) >= limit:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            yield from (f.result() for f in done)
-        pending.add(executor.submit(fn, item, settings))
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        yield from (f.result() for f in done)
+    pending: dict[Future, Job] = {}
+    broken = False
+    while (todo and not broken) or pending:
+        while todo and not broken and len(pending) < limit:
+            job = todo.popleft()
+            try:
+                pending[executor.submit(fn, job, settings)] = job
+            except BrokenProcessPool:
+                todo.appendleft(job)
+                broken = True
+        if not pending:
+            break
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            job = pending.pop(fut)
+            try:
+                yield fut.result()
+            except BrokenProcessPool:
+                lost.append(job)
+                broken = True
+            except Exception as exc:  # noqa: BLE001 - a job's crash must not stop the batch
+                yield JobResult(job.name, job.source, "failed", f"{type(exc).__name__}: {exc}")
+
+
+def _run_jobs(jobs: Sequence[Job], settings: RunSettings, *, workers: int,
+              executor: Executor | None, fn: Callable) -> Iterator[JobResult]:  # fmt: skip
+    """Results of ``jobs``: in this process, on ``executor``, or on a local process pool.
+
+    The local pool is recreated when a worker dies; the jobs that were in flight are run again
+    one at a time, and one that kills its worker alone is reported as failed.
+    """
+    if executor is None and workers == 1:
+        yield from (fn(job, settings) for job in jobs)
+        return
+    limit = 4 * max(workers, 1)
+    if executor is not None:
+        yield from _drain(executor, fn, deque(jobs), settings, limit, [])
+        return
+    todo, suspects = deque(jobs), deque()
+    ctx = multiprocessing.get_context("spawn")
+    while todo or suspects:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        try:
+            lost: list[Job] = []
+            while suspects and not lost:
+                yield from _drain(pool, fn, deque([suspects.popleft()]), settings, 1, lost)
+            if lost:  # it died alone: this job kills its worker
+                yield JobResult(lost[0].name, lost[0].source, "failed", WORKER_DIED)
+                continue
+            yield from _drain(pool, fn, todo, settings, limit, lost)
+            suspects.extend(lost)
+        finally:
+            pool.shutdown(cancel_futures=True)
 
 
 def clean_partial(out_dir: str | Path) -> int:
@@ -419,6 +496,32 @@ def clean_partial(out_dir: str | Path) -> int:
                 shutil.rmtree(tmp, ignore_errors=True)
                 n += 1
     return n
+
+
+def _manifest_row(job: Job, res: JobResult, settings: RunSettings,
+                  fractions: Sequence[float] | None) -> dict[str, str]:  # fmt: skip
+    status = "failed" if res.status == "failed" else "written"
+    return {
+        "name": job.name, "record": job.record or job.name, "source": job.source,
+        "index": str(job.index), "seed": str(settings.seed), "preset": settings.preset.name,
+        **res.info,
+        "status": status, "message": res.message if status == "failed" else "",
+        "split": assign_split(job.record or job.name, settings.seed, fractions)
+        if fractions else "",
+    }  # fmt: skip
+
+
+def _trusted_rows(out_dir: Path, manifest: Manifest, overwrite: bool) -> dict[str, dict]:
+    """Rows of an earlier run's manifest whose sample is complete on disk (written ones only)."""
+    if overwrite:
+        return {}
+    rows = {}
+    for name, row in manifest.read().items():
+        if row["status"] == "written" and row["format"] in ("png", "jpg") and is_complete(
+            out_dir, name, image_format=row["format"], mask=row["mask"] == "1"
+        ):
+            rows[name] = row
+    return rows
 
 
 def generate(
@@ -434,9 +537,16 @@ def generate(
     executor: Executor | None = None,
     csv_fs: float | None = None,
     overwrite: bool = False,
+    split: str | Sequence[float] | None = None,
     progress: Callable[[JobResult, int, int], None] | None = None,
+    job_fn: Callable[[Job, RunSettings], JobResult] = run_job,
 ) -> Summary:
-    """Generate samples for many records.
+    """Generate samples for many records, keeping ``OUT/manifest.csv`` as results come back.
+
+    A rerun into the same folder resumes: samples the manifest lists as written and that are
+    complete on disk are not submitted again; complete samples the manifest misses are found
+    on disk and listed; failed ones are tried again. The manifest is rewritten in plan order at
+    the end, so a finished folder is the same whatever the workers or interruptions were.
 
     Parameters
     ----------
@@ -449,21 +559,27 @@ def generate(
     overrides : dict, optional
         ``{table: {key: value}}`` on top of the preset.
     seed : int
-        Run seed; the same seed gives the same bytes whatever ``workers`` is.
+        Run seed; the same seed gives the same bytes whatever ``workers`` or ``executor`` is.
     synthetic : int
         Add this many built-in records.
     images_per_record : int
         Variants per record.
     workers : int
-        Processes of the local pool (1 runs in this process).
+        Processes of the local pool (1 runs in this process); with ``executor``, the number
+        of its worker threads (it bounds the jobs in flight to 4 per worker).
     executor : concurrent.futures.Executor, optional
-        Use this executor instead of a local pool (e.g. a Dask client's executor).
+        Use this executor instead of a local pool (e.g. :func:`ecgkit.dataset.dask_executor`).
     csv_fs : float, optional
         Sampling rate of CSV inputs.
     overwrite : bool
-        Remake samples that are already complete.
+        Remake samples that are already complete (and ignore the old manifest).
+    split : str or sequence of float, optional
+        ``"0.8,0.1,0.1"`` (train, val, test) or ``"0.8,0.2"`` (train, test): write
+        ``split.csv`` and the manifest's ``split`` column, by record.
     progress : callable, optional
         Called as ``progress(result, done, total)`` after each job completes.
+    job_fn : callable
+        What runs one job on a worker (default :func:`run_job`; for wrappers and tests).
 
     Returns
     -------
@@ -471,33 +587,56 @@ def generate(
     """
     if workers < 1:
         raise EcgkitError(f"--workers must be >= 1, got {workers}")
+    fractions = parse_split(split)
     preset = load_preset(preset) if isinstance(preset, (str, Path)) else preset
-    settings = RunSettings(str(out_dir), preset, check_overrides(overrides), int(seed), csv_fs,
+    out = Path(out_dir).absolute()
+    settings = RunSettings(str(out), preset, check_overrides(overrides), int(seed), csv_fs,
                            overwrite)  # fmt: skip
     jobs = plan_jobs(inputs, synthetic=synthetic, images_per_record=images_per_record)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    clean_partial(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    clean_partial(out)
+    manifest = Manifest(out)
+    rows = _trusted_rows(out, manifest, overwrite)
+    by_name = {job.name: job for job in jobs}
+    for name, row in rows.items():
+        if fractions:
+            row["split"] = assign_split(row["record"] or name, int(seed), fractions)
+        elif name in by_name:
+            row["split"] = ""
+    order = [job.name for job in jobs] + sorted(set(rows) - set(by_name))
+
+    def ordered() -> Iterator[dict]:
+        return (rows[n] for n in order if n in rows)
+
+    manifest.rewrite(ordered())  # trusted rows only: a consistent start
     summary = Summary()
-    own = None
-    if executor is None and workers > 1:
-        ctx = multiprocessing.get_context("spawn")
-        own = executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    done_jobs = [job for job in jobs if job.name in rows]
+    todo = [job for job in jobs if job.name not in rows]
     try:
-        if executor is None:
-            results: Iterable[JobResult] = (run_job(job, settings) for job in jobs)
-        else:
-            results = _bounded(executor, run_job, jobs, settings, limit=4 * max(workers, 1))
-        for res in results:
+        for job in done_jobs:
+            res = JobResult(job.name, job.source, "skipped", "listed in the manifest")
+            summary.skipped += 1
             summary.results.append(res)
-            if res.status == "written":
-                summary.written += 1
-            elif res.status == "skipped":
-                summary.skipped += 1
-            else:
-                summary.failed.append(res)
             if progress is not None:
                 progress(res, summary.total, len(jobs))
+        results = _run_jobs(todo, settings, workers=workers, executor=executor, fn=job_fn)
+        with manifest, closing(results):
+            for res in results:
+                job = by_name[res.name]
+                rows[res.name] = _manifest_row(job, res, settings, fractions)
+                manifest.append(rows[res.name])
+                summary.results.append(res)
+                if res.status == "written":
+                    summary.written += 1
+                elif res.status == "skipped":
+                    summary.skipped += 1
+                else:
+                    summary.failed.append(res)
+                if progress is not None:
+                    progress(res, summary.total, len(jobs))
     finally:
-        if own is not None:
-            own.shutdown(cancel_futures=True)
+        manifest.rewrite(ordered())
+        if fractions:
+            write_split(out, (r["record"] or r["name"] for r in rows.values()), int(seed),
+                        fractions)  # fmt: skip
     return summary

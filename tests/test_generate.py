@@ -23,7 +23,7 @@ def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path):
     two = generate(out_dir=tmp_path / "w2", synthetic=3, preset=VARIED, seed=7, workers=2)
     assert one.written == two.written == 3 and not one.failed
     a, b = digests(tmp_path / "w1"), digests(tmp_path / "w2")
-    assert len(a) == 12 and a == b
+    assert len(a) == 13 and a == b  # 3 x 4 sample files and manifest.csv
     other = generate(out_dir=tmp_path / "s8", synthetic=3, preset=VARIED, seed=8)
     assert digests(tmp_path / "s8") != a and other.written == 3
 
@@ -94,7 +94,7 @@ def test_cli_generate_writes_samples(tmp_path, capsys):
                  "--grid", "bw", "--mask", "--format", "jpg"]) == 0  # fmt: skip
     names = {p.name for p in tmp_path.iterdir()}
     assert names == {"synth00000.jpg", "synth00000.json", "synth00000.hea", "synth00000.dat",
-                     "synth00000-mask.png"}  # fmt: skip
+                     "synth00000-mask.png", "manifest.csv"}  # fmt: skip
     assert "1 written" in capsys.readouterr().out
 
 
@@ -130,7 +130,8 @@ def test_replay_remakes_a_sample_byte_for_byte(tmp_path):
     for name in ("synth00000", "synth00001"):
         assert main(["generate", "--replay", str(tmp_path / "a" / f"{name}.json"),
                      "--out", str(tmp_path / "b")]) == 0  # fmt: skip
-    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+    made = digests(tmp_path / "a")
+    assert made.pop("manifest.csv") and made == digests(tmp_path / "b")
 
 
 def test_replay_of_a_non_sample_fails_cleanly(tmp_path, capsys):
