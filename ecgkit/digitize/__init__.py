@@ -6,6 +6,7 @@ first page of a PDF, refusing huge or broken files with an :class:`~ecgkit.error
 
 from __future__ import annotations
 
+from ecgkit.digitize.io import load_image, looks_like_ecg
 from ecgkit.digitize.pipeline import Digitized, LeadResult, digitize
 
-__all__ = ["Digitized", "LeadResult", "digitize"]
+__all__ = ["Digitized", "LeadResult", "digitize", "load_image", "looks_like_ecg"]
