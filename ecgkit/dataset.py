@@ -314,10 +314,19 @@ def dask_executor(address: str) -> Iterator[tuple[Executor, int]]:
         ``(executor, threads)``; the executor retries a task whose worker died on another one.
     """
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster, WorkerPlugin
     except ImportError:  # pragma: no cover - a dependency, but keep the message friendly
         raise EcgkitError("--scheduler needs dask.distributed: pip install 'dask[distributed]'"
                           ) from None  # fmt: skip
+
+    class SingleThread(WorkerPlugin):
+        """OpenCV on one thread in every worker, also in restarted ones."""
+
+        def setup(self, worker: Any) -> None:
+            import cv2
+
+            cv2.setNumThreads(1)
+
     cluster = None
     try:
         if address.startswith("local:"):
@@ -337,6 +346,7 @@ def dask_executor(address: str) -> Iterator[tuple[Executor, int]]:
                 raise EcgkitError(f"--scheduler {address}: cannot reach the Dask scheduler "
                                   f"({type(exc).__name__}: {exc})") from None  # fmt: skip
         try:
+            client.register_plugin(SingleThread(), name="ecgkit-single-thread")
             threads = sum(client.nthreads().values()) or 1
             yield client.get_executor(pure=False, retries=1), threads
         finally:

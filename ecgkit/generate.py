@@ -421,6 +421,13 @@ WORKER_DIED = ("the worker process died while making this image (a crash or out 
                "it was tried again alone and died again")
 
 
+def single_thread_worker() -> None:
+    """Make a worker process run OpenCV on one thread (the parallelism is across images)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def _drain(executor: Executor, fn: Callable, todo: deque, settings: RunSettings, limit: int,
            lost: list[Job]) -> Iterator[JobResult]:  # fmt: skip
     """Run the jobs of ``todo`` with at most ``limit`` in flight; yield results as they complete.
@@ -472,7 +479,8 @@ def _run_jobs(jobs: Sequence[Job], settings: RunSettings, *, workers: int,
     todo, suspects = deque(jobs), deque()
     ctx = multiprocessing.get_context("spawn")
     while todo or suspects:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                   initializer=single_thread_worker)  # fmt: skip
         try:
             lost: list[Job] = []
             while suspects and not lost:
