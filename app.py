@@ -4,6 +4,9 @@ import streamlit as st
 
 st.set_page_config(page_title="ecgkit", page_icon=":material/ecg:", layout="wide")
 page = st.navigation(
-    [st.Page("pages/generate.py", title="Generate", icon=":material/ecg:", default=True)]
+    [
+        st.Page("pages/generate.py", title="Generate", icon=":material/ecg:", default=True),
+        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/monitoring:"),
+    ]
 )
 page.run()
