@@ -199,12 +199,101 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_digitize(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("digitize", help="images of paper ECGs -> WFDB records (12 leads, mV)")
+    p = sub.add_parser(
+        "digitize",
+        help="images of paper ECGs -> WFDB records (12 leads, mV)",
+        description="Digitize scans, photos or PDFs of paper ECGs: one WFDB record NAME.hea/.dat "
+        "per image NAME.png (12 canonical leads, mV). Folders are searched for "
+        ".png/.jpg/.jpeg/.bmp/.tif/.tiff/.pdf (generator masks NAME-mask.png are left out). An "
+        "image that cannot be read, or holds no ECG, is reported and skipped; the exit status "
+        "is then 2.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR", help="image files or folders")
+    p.add_argument("--out", required=True, help="output folder for the records")
+    p.add_argument("--fs", type=float, default=500.0, help="sampling rate, Hz (default 500)")
+    p.add_argument("--csv", action="store_true", help="also write NAME.csv (mV, one column a lead)")
+    p.add_argument("--model", metavar="PATH", help="trace model file (default: the shipped one)")
+
+
+def _digitize_inputs(inputs: Sequence[str]) -> tuple[list[Path], list[str]]:
+    from ecgkit.digitize.io import IMAGE_SUFFIXES
+
+    found: list[Path] = []
+    errors: list[str] = []
+    seen: set[Path] = set()
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            images = sorted(f for f in p.rglob("*") if f.is_file()
+                            and f.suffix.lower() in IMAGE_SUFFIXES
+                            and not f.name.lower().endswith("-mask.png"))  # fmt: skip
+            if not images:
+                errors.append(f"{p}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+        elif p.exists():
+            images = [p]
+        else:
+            errors.append(f"{p}: no such file or folder")
+            images = []
+        for f in images:
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                found.append(f)
+    return found, errors
 
 
 def cmd_digitize(args: argparse.Namespace) -> int:
     """Run ``ecgkit digitize``."""
-    return _fail("digitize: not available yet")
+    from tqdm import tqdm
+
+    from ecgkit.digitize.io import load_image
+    from ecgkit.record import write_csv, write_wfdb
+    from ecgkit.ui_digitize import digitize_array, load_model, mean_confidence, record_name
+
+    if not (50.0 <= args.fs <= 10000.0):
+        return _fail(f"--fs must be between 50 and 10000 Hz, got {args.fs:g}")
+    images, errors = _digitize_inputs(args.inputs)
+    for message in errors:
+        print(f"skipped {message}", file=sys.stderr)
+    if not images:
+        return _fail("no images to digitize")
+    model = load_model(args.model)
+    out = Path(args.out)
+    used: set[str] = set()
+    failed = len(errors)
+    bar = tqdm(images, unit="img", desc="digitize", file=sys.stderr, disable=None)
+    for path in bar:
+        try:
+            rgb = load_image(path)
+            result = digitize_array(rgb, name=path.name, fs=args.fs, model=model)
+            name = record_name(path.name)
+            if name in used:
+                name = f"{record_name(path.parent.name)}_{name}"
+            while name in used:
+                name += "_"
+            used.add(name)
+            result.record.name = name
+            write_wfdb(result.record, out, name)
+            if args.csv:
+                write_csv(result.record, out / f"{name}.csv")
+        except EcgkitError as exc:
+            reason = str(exc).removeprefix(f"{path.name}: ")  # the path is said once
+            bar.write(f"skipped {path}: {reason}", file=sys.stderr)
+            failed += 1
+            continue
+        except (OSError, ValueError) as exc:  # odd content the readers missed
+            bar.write(f"skipped {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        n_read = int(result.record.present.sum())
+        bar.write(f"{path} -> {name}: layout {result.layout}, mean confidence "
+                  f"{mean_confidence(result.confidence):.2f}, {n_read}/12 leads, "
+                  f"{result.seconds:.1f} s", file=sys.stdout)  # fmt: skip
+    bar.close()
+    total = len(images) + len(errors)
+    print(f"{total - failed} digitized, {failed} skipped -> {out}")
+    if failed:
+        return _fail(f"{failed} of {total} inputs could not be digitized (listed above)")
+    return 0
 
 
 def _add_roundtrip(sub: argparse._SubParsersAction) -> None:
