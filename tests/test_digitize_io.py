@@ -283,3 +283,22 @@ def test_blank_pages_and_noise_are_not_ecgs():
     noise = rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8)
     ok, message = looks_like_ecg(noise)
     assert not ok and "no ECG found" in message
+
+
+def test_an_oversized_pdf_page_is_rendered_at_a_lower_resolution(monkeypatch):
+    catalogue = "<< /Type /Catalog /Pages 2 0 R >>"
+    pages = "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+    page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 792 612] >>"  # Letter landscape
+    monkeypatch.setattr(dio, "MAX_PIXELS", 1_000_000)  # 200 DPI would be 3.7 MP
+    rgb = load_image(mini_pdf([catalogue, pages, page]))
+    h, w = rgb.shape[:2]
+    assert h * w <= 1_000_000 and abs(w / h - 792 / 612) < 0.01 and min(h, w) >= 300
+
+
+def test_jpeg_exif_orientation_is_applied(page_rgb):
+    im = Image.fromarray(page_rgb[:600, :900])
+    exif = im.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", exif=exif)
+    assert load_image(buf.getvalue()).shape == (900, 600, 3)
