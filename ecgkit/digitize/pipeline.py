@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ecgkit.record import Record
+from ecgkit.digitize.layout_detect import detect_layout
+from ecgkit.digitize.model import get_model
+from ecgkit.digitize.rectify import rectify
+from ecgkit.digitize.traces import classical_ink, follow, pen_width, read_runs, to_signal
+from ecgkit.record import LEADS, Record, check_fs
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in rectified pixels
 
@@ -84,8 +89,37 @@ class Digitized:
     seconds: float = 0.0
 
 
+def _load(image: Any) -> np.ndarray:
+    from ecgkit.digitize.io import load_image
+
+    return load_image(image)
+
+
+def _einthoven(signals: np.ndarray) -> np.ndarray:
+    """Project the limb leads onto the relations they obey where each was read on its own.
+
+    ``I - II + III = 0`` and ``aVR + aVL + aVF = 0`` hold for the true signals; where all three
+    of a group were read at the same instants, the least-squares correction spreads the
+    residual equally over them.
+    """
+    out = signals.copy()
+    idx = {name: i for i, name in enumerate(LEADS)}
+    for names, signs in ((("I", "II", "III"), (1.0, -1.0, 1.0)),
+                         (("aVR", "aVL", "aVF"), (1.0, 1.0, 1.0))):  # fmt: skip
+        cols = [idx[n] for n in names]
+        block = out[:, cols]
+        ok = np.isfinite(block).all(axis=1)
+        if not ok.any():
+            continue
+        sg = np.asarray(signs)
+        resid = block[ok] @ sg
+        block[ok] -= np.outer(resid, sg) / 3.0
+        out[:, cols] = block
+    return out
+
+
 def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
-             model: Any = None) -> Digitized:  # fmt: skip
+             model: Any = None, duration: float = 10.0) -> Digitized:  # fmt: skip
     """Digitize one image of a paper ECG.
 
     Parameters
@@ -97,11 +131,55 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
         Sampling rate of the returned record.
     name : str
         Name of the returned record.
-    model : str, Path or onnxruntime.InferenceSession, optional
-        The trace model (default: the shipped weights).
+    model : str, Path, TraceModel or False, optional
+        The trace model (default: the shipped weights; ``False``: the classical ink map).
+    duration : float
+        Seconds of the returned record when the page shows less (10 s on a standard ECG).
 
     Returns
     -------
     Digitized
     """
-    raise NotImplementedError("digitizer core not landed yet")
+    start = time.perf_counter()
+    fs = check_fs(fs, "digitize")
+    rgb = _load(image)
+    rect = rectify(rgb)
+    ppmm = rect.px_per_mm
+    notes = list(rect.notes)
+    tm = None if model is False else get_model(model)
+    ink = tm.ink(rect.image) if tm is not None else classical_ink(rect.image, ppmm)
+    if tm is None:
+        notes.append("classical ink map (no trace model)")
+    lay = detect_layout(ink, ppmm)
+    notes += lay.notes
+    pen = pen_width(ink, lay.panels)
+    shown = max([p.t1 for p in lay.panels], default=duration)
+    n = int(round(max(duration, shown) * fs))
+    signals = np.full((n, len(LEADS)), np.nan)
+    confidence = {lead: 0.0 for lead in LEADS}
+    leads: list[LeadResult] = []
+    rows = sorted(lay.rows)
+    pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * ppmm
+    rhythm_leads = {p.lead for p in lay.panels if p.rhythm}
+    for p in lay.panels:
+        up = int(min(pitch * 0.95, 30 * ppmm))
+        cols, top, bot = follow(ink, p, up, up)
+        x, y = read_runs(ink, cols, top, bot, pen)
+        sig, cover = to_signal(x, y, p, lay.px_per_s, fs, n)
+        k = LEADS.index(p.lead)
+        conf = float(np.clip(cover, 0.0, 1.0))
+        if p.rhythm or p.lead not in rhythm_leads:
+            have = np.isfinite(sig)
+            signals[have, k] = sig[have]
+            confidence[p.lead] = max(confidence[p.lead], conf)
+        box = (float(p.x0), float(p.baseline - up), float(p.x1), float(p.baseline + up))
+        leads.append(LeadResult(p.lead, box, x, y, p.baseline, p.t0, conf, p.rhythm))
+    signals = _einthoven(signals)
+    missing = [lead for lead in LEADS if not np.isfinite(signals[:, LEADS.index(lead)]).any()]
+    if missing:
+        notes.append("not found on the page: " + ", ".join(missing))
+    record = Record(signals, fs, name=name,
+                    metadata={"digitized_by": "ecgkit", "layout": lay.name})  # fmt: skip
+    return Digitized(record=record, confidence=confidence, rectified=rect.image,
+                     homography=rect.homography, px_per_mm=ppmm, layout=lay.name, leads=leads,
+                     grid=rect.grid, notes=notes, seconds=time.perf_counter() - start)  # fmt: skip

@@ -1,0 +1,274 @@
+"""Traces: from a trace-ink probability map to a sub-pixel path per panel, then to mV.
+
+The ink map comes from the trained model (:mod:`ecgkit.digitize.model`) or, without one, from
+:func:`classical_ink` (dark, uncoloured ink on normalised paper). Following a trace
+(:func:`follow`) works column by column on the vertical runs of ink: the run connected to the
+previous column's is taken, so a trace is followed through its neighbours' spikes and text.
+Each run is then read with sub-pixel precision (:func:`read_runs`): a flat run at its
+probability-weighted centre; a steep run gives two points, where the stroke enters and leaves
+the column (twice the horizontal resolution of the pixels); a peak or a trough its extreme
+less half the pen.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ecgkit.digitize.layout_detect import PanelBox
+
+
+def classical_ink(rgb: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Trace-ink probability without a model: dark, low-chroma pixels on normalised paper.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        ``(H, W, 3)`` uint8.
+    px_per_mm : float
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` float32 in 0..1.
+    """
+    img = rgb.astype(np.float32)
+    maxc = img.max(axis=2)
+    k = int(3 * px_per_mm) | 1
+    paper = cv2.dilate(maxc, np.ones((k, k), np.uint8))
+    paper = cv2.GaussianBlur(paper, (0, 0), 4 * px_per_mm)
+    rel = maxc / np.maximum(paper, 1.0)
+    ink = np.clip((0.78 - rel) / 0.35, 0.0, 1.0).astype(np.float32)
+    # grid lines printed dark (black-and-white grids): long straight lines across the page,
+    # which no trace makes; remove them where they do not cross a trace
+    long = int(40 * px_per_mm)
+    hard = (ink > 0.3).astype(np.uint8)
+    gap = int(0.6 * px_per_mm) | 1
+    lines = cv2.morphologyEx(cv2.morphologyEx(hard, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8)),
+                             cv2.MORPH_OPEN, np.ones((1, long), np.uint8))  # fmt: skip
+    lines |= cv2.morphologyEx(cv2.morphologyEx(hard, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8)),
+                              cv2.MORPH_OPEN, np.ones((long, 1), np.uint8))  # fmt: skip
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)) & hard
+    # only a printed grid makes many of them (a flat trace can make one)
+    n_rows_with_lines = int((lines.sum(axis=1) > long).sum())
+    if n_rows_with_lines > 20 * 3:
+        ink[lines.astype(bool)] = 0.0
+    return ink
+
+
+def pen_width(ink: np.ndarray, panels: list[PanelBox]) -> float:
+    """The trace's stroke height on flat stretches (pixels).
+
+    Parameters
+    ----------
+    ink : numpy.ndarray
+        Ink probability.
+    panels : list of PanelBox
+
+    Returns
+    -------
+    float
+    """
+    heights = []
+    for p in panels[:6]:
+        y = int(round(p.baseline))
+        for x in range(int(p.x0) + 2, int(p.x1) - 2, 7):
+            col = ink[max(0, y - 12) : y + 13, x] > 0.5
+            if col.any():
+                heights.append(col.sum())
+    if not heights:
+        return 2.0
+    return float(np.clip(np.percentile(heights, 30), 1.0, 12.0))
+
+
+def _runs(col: np.ndarray) -> np.ndarray:
+    """Start and end (inclusive) of the runs of True in a boolean column."""
+    d = np.diff(np.r_[0, col.astype(np.int8), 0])
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1) - 1
+    return np.stack([starts, ends], axis=1)
+
+
+def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
+           threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Follow one panel's trace column by column through its band.
+
+    Parameters
+    ----------
+    ink : numpy.ndarray
+        ``(H, W)`` probability.
+    panel : PanelBox
+    up, down : int
+        Band above and below the baseline (pixels).
+    threshold : float
+        Ink probability that counts as ink.
+
+    Returns
+    -------
+    tuple
+        ``(columns, top, bottom)``: the image column of each step and the run's rows
+        (NaN where the trace was lost).
+    """
+    h, w = ink.shape
+    y0 = max(0, int(panel.baseline) - up)
+    y1 = min(h, int(panel.baseline) + down + 1)
+    c0 = max(0, int(np.ceil(panel.x0)))
+    c1 = min(w, int(np.floor(panel.x1)) + 1)
+    band = ink[y0:y1, c0:c1] >= threshold
+    n = c1 - c0
+    top = np.full(n, np.nan)
+    bot = np.full(n, np.nan)
+    prev: tuple[float, float] | None = None
+    base = panel.baseline - y0
+    lost = 0
+    for i in range(n):
+        runs = _runs(band[:, i])
+        if len(runs) == 0:
+            lost += 1
+            continue
+        if prev is None:
+            # start on the run nearest the baseline
+            d = np.abs((runs[:, 0] + runs[:, 1]) / 2 - base)
+            j = int(np.argmin(d))
+        else:
+            pt, pb = prev
+            gap = np.maximum(runs[:, 0] - pb, pt - runs[:, 1])  # <= 1 means touching
+            touching = np.flatnonzero(gap <= 1 + lost)
+            if len(touching) == 1:
+                j = int(touching[0])
+            elif len(touching) > 1:
+                # several: the one that overlaps most, then nearest the previous centre
+                mid = (pt + pb) / 2
+                d = np.abs((runs[touching, 0] + runs[touching, 1]) / 2 - mid)
+                j = int(touching[np.argmin(d)])
+            else:
+                mid = (pt + pb) / 2
+                d = np.abs((runs[:, 0] + runs[:, 1]) / 2 - mid)
+                j = int(np.argmin(d))
+                if d[j] > 25 + 5 * lost:  # nothing near: lost for this column
+                    lost += 1
+                    continue
+        top[i], bot[i] = runs[j]
+        prev = (float(runs[j, 0]), float(runs[j, 1]))
+        lost = 0
+    cols = np.arange(c0, c1, dtype=np.float64)
+    return cols, top + y0, bot + y0
+
+
+def read_runs(ink: np.ndarray, cols: np.ndarray, top: np.ndarray, bot: np.ndarray,
+              pen: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Sub-pixel points of the stroke's centre line from the followed runs.
+
+    Parameters
+    ----------
+    ink : numpy.ndarray
+        ``(H, W)`` probability.
+    cols, top, bot : numpy.ndarray
+        From :func:`follow`.
+    pen : float
+        Stroke height on flat stretches (pixels).
+
+    Returns
+    -------
+    tuple
+        ``(x, y)`` sorted by x.
+    """
+    n = len(cols)
+    xs: list[float] = []
+    ys: list[float] = []
+    half = pen / 2.0
+    steep = pen + 1.5
+    ok = np.isfinite(top)
+    for i in range(n):
+        if not ok[i]:
+            continue
+        t, b = top[i], bot[i]
+        c = cols[i]
+        height = b - t + 1
+        has_l = i > 0 and ok[i - 1]
+        has_r = i < n - 1 and ok[i + 1]
+        tl = top[i - 1] if has_l else t
+        tr = top[i + 1] if has_r else t
+        bl = bot[i - 1] if has_l else b
+        br = bot[i + 1] if has_r else b
+        if height <= steep:
+            rows = np.arange(int(t), int(b) + 1)
+            wts = ink[rows, int(c)].astype(np.float64)
+            # the weak anti-aliased edges of the run's neighbours count too
+            lo, hi = int(t) - 1, int(b) + 1
+            ext = [r for r in (lo, hi) if 0 <= r < ink.shape[0]]
+            rows = np.r_[rows, ext]
+            wts = np.r_[wts, ink[ext, int(c)]]
+            ys.append(float((rows * wts).sum() / max(wts.sum(), 1e-9)))
+            xs.append(c)
+            continue
+        is_peak = t <= tl and t <= tr  # the top edge is highest here: a peak inside
+        is_trough = b >= bl and b >= br
+        if is_peak and not is_trough:
+            xs.append(c)
+            ys.append(t + half)
+            continue
+        if is_trough and not is_peak:
+            xs.append(c)
+            ys.append(b - half)
+            continue
+        if is_peak and is_trough:  # a spike up and down inside one column
+            xs += [c, c]
+            ys += [t + half, b - half]
+            continue
+        # steep: enters on one side, leaves on the other
+        left_mid = (tl + bl) / 2 if has_l else (t + b) / 2
+        right_mid = (tr + br) / 2 if has_r else (t + b) / 2
+        if right_mid < left_mid:  # rising on the page (y decreasing)
+            xs += [c - 0.5, c + 0.5]
+            ys += [b - half, t + half]
+        else:
+            xs += [c - 0.5, c + 0.5]
+            ys += [t + half, b - half]
+    x = np.asarray(xs)
+    y = np.asarray(ys)
+    order = np.argsort(x, kind="stable")
+    return x[order], y[order]
+
+
+def to_signal(x: np.ndarray, y: np.ndarray, panel: PanelBox, px_per_s: float, fs: float,
+              n_total: int) -> tuple[np.ndarray, float]:  # fmt: skip
+    """Resample a traced path to the record's rate over the panel's window.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Path in pixels, sorted by x.
+    panel : PanelBox
+    px_per_s : float
+        Horizontal scale.
+    fs : float
+        Output rate.
+    n_total : int
+        Samples of the whole record.
+
+    Returns
+    -------
+    tuple
+        ``(signal, coverage)``: ``n_total`` values in mV, NaN outside the panel's window or
+        where the trace was lost for more than 20 ms; the share of the window covered.
+    """
+    out = np.full(n_total, np.nan)
+    a = int(np.ceil(panel.t0 * fs - 1e-6))
+    b = min(n_total, int(np.ceil(panel.t1 * fs - 1e-6)))
+    if len(x) < 2 or b <= a:
+        return out, 0.0
+    t = np.arange(a, b) / fs
+    xt = panel.x0 + (t - panel.t0) * px_per_s
+    # merge points at the same x (average) so interpolation sees a function
+    ux, inv = np.unique(np.round(x, 3), return_inverse=True)
+    uy = np.bincount(inv, weights=y) / np.bincount(inv)
+    v = np.interp(xt, ux, uy)
+    # gaps: samples far from any traced point
+    idx = np.clip(np.searchsorted(ux, xt), 1, len(ux) - 1)
+    near = np.minimum(np.abs(ux[idx] - xt), np.abs(ux[idx - 1] - xt))
+    lost = near > 0.02 * px_per_s
+    v[lost] = np.nan
+    mv = (panel.baseline - v) / panel.px_per_mv
+    out[a:b] = mv
+    return out, float(1.0 - lost.mean())

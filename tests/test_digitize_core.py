@@ -1,0 +1,132 @@
+"""The digitizer's core: rectification, grid scale, layout detection, traces, signals."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ecgkit.digitize import digitize
+from ecgkit.digitize.pipeline import _einthoven
+from ecgkit.digitize.rectify import TARGET_PX_PER_MM, grid_period, line_map, rectify
+from ecgkit.evaluate import snr_record
+from ecgkit.generate import make_sample
+from ecgkit.layout import PAPER_SIZES
+from ecgkit.record import LEADS
+from ecgkit.synth import builtin_record
+
+
+@pytest.fixture(scope="module")
+def record():
+    return builtin_record(7)
+
+
+def _page(record, preset="clean", seed=0, **overrides):
+    return make_sample(record, preset=preset, seed=seed, overrides=overrides or None)
+
+
+def _edges_mm(page, hom):
+    c = cv2.perspectiveTransform(np.asarray(page.corners, np.float64)[None], hom)[0]
+    top = c[1] - c[0]
+    left = c[3] - c[0]
+    width = (np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2 / TARGET_PX_PER_MM
+    height = (np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2 / TARGET_PX_PER_MM
+    return (np.degrees(np.arctan2(top[1], top[0])), np.degrees(np.arctan2(left[0], left[1])),
+            width, height)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "artifact, strength",
+    [("rotation", 0.5), ("perspective", 0.6)],
+)
+def test_rectify_undoes_rotation_and_perspective(record, artifact, strength):
+    page = _page(record, artifacts={artifact: {"probability": 1.0, "strength": strength}})
+    # the page really was distorted
+    raw = _edges_mm(page, np.eye(3))
+    assert max(abs(raw[0]), abs(raw[1])) > 0.3 or artifact == "perspective"
+    rect = rectify(page.image)
+    top, left, width, height = _edges_mm(page, rect.homography)
+    short, long = PAPER_SIZES["letter"]
+    assert abs(top) < 0.3 and abs(left) < 0.3, (top, left)
+    assert width == pytest.approx(long, rel=0.01)
+    assert height == pytest.approx(short, rel=0.01)
+
+
+def test_rectify_keeps_a_clean_page_exact(record):
+    page = _page(record)
+    rect = rectify(page.image)
+    assert rect.grid["found"]
+    assert rect.grid["period_px"] == pytest.approx([page.px_per_mm] * 2, rel=1e-3)
+    # the rectified image is the page itself, cropped: a pure translation
+    assert np.allclose(rect.homography[:2, :2], np.eye(2), atol=1e-4)
+
+
+@pytest.mark.parametrize("dpi", [100, 200, 300])
+def test_grid_period_is_found_at_any_resolution(record, dpi):
+    page = _page(record, layout={"dpi": dpi})
+    px, strength = grid_period(line_map(page.image), 0)
+    assert px == pytest.approx(dpi / 25.4, rel=2e-3)
+    assert strength > 0.9
+
+
+def test_grid_period_of_a_blank_image_is_not_found():
+    blank = np.full((600, 800, 3), 250, np.uint8)
+    px, strength = grid_period(line_map(blank), 0)
+    assert strength == 0.0 and np.isnan(px)
+
+
+@pytest.mark.parametrize("layout", ["3x4+II", "3x4", "6x2", "2x6", "3x4+II,V1,V5", "12x1"])
+def test_layout_is_detected(record, layout):
+    page = _page(record, layout={"name": layout})
+    result = digitize(page.image, model=False)
+    assert result.layout == layout
+    got = sorted({lr.lead for lr in result.leads})
+    assert got == sorted(LEADS)
+
+
+def test_clean_page_digitizes_above_the_floor(record):
+    """A CI floor so a broken digitizer cannot land (see bench/digitize.py for the figures)."""
+    page = _page(record)
+    truth = page.plotted_record()
+    result = digitize(page.image, fs=truth.fs)
+    assert result.record.signals.shape[1] == 12
+    assert result.record.fs == truth.fs
+    snr = snr_record(truth, result.record)
+    assert np.isfinite(snr).all()
+    assert np.nanmean(snr) >= 6.0, snr
+    assert all(0.0 <= c <= 1.0 for c in result.confidence.values())
+
+
+def test_same_image_gives_the_same_signals(record):
+    page = _page(record, preset="scan", seed=3)
+    a = digitize(page.image, model=False).record.signals
+    b = digitize(page.image.copy(), model=False).record.signals
+    assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_output_rate_is_the_requested_one(record):
+    page = _page(record)
+    result = digitize(page.image, fs=250, model=False)
+    assert result.record.fs == 250
+    assert result.record.n_samples == 2500
+
+
+def test_einthoven_projection_makes_the_limb_relations_hold():
+    rng = np.random.default_rng(0)
+    sig = rng.normal(size=(100, 12))
+    out = _einthoven(sig)
+    i = {n: k for k, n in enumerate(LEADS)}
+    assert np.allclose(out[:, i["I"]] - out[:, i["II"]] + out[:, i["III"]], 0, atol=1e-12)
+    assert np.allclose(out[:, i["aVR"]] + out[:, i["aVL"]] + out[:, i["aVF"]], 0, atol=1e-12)
+    # the chest leads are untouched; a group with a missing lead is left as it is
+    assert np.array_equal(out[:, 6:], sig[:, 6:])
+    sig[:, i["III"]] = np.nan
+    out = _einthoven(sig)
+    assert np.array_equal(out[:, i["I"]], sig[:, i["I"]])
+
+
+def test_a_page_without_an_ecg_gives_nan_leads_not_a_crash():
+    blank = np.full((1700, 2200, 3), 255, np.uint8)
+    result = digitize(blank, model=False)
+    assert np.isnan(result.record.signals).all()
+    assert any("not found" in n or "no trace" in n for n in result.notes)
