@@ -19,6 +19,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from ecgkit.record import Record, read_record, write_wfdb
 from ecgkit.sample import encode_image, write_sample
 
 __all__ = ["ImageResult", "RoundTrip", "digitize", "roundtrip", "roundtrip_records"]
+
+WORKER_DIED = ("a worker process died (a crash or out of memory) before this image was done; "
+               "rerun with fewer --workers")  # fmt: skip
 
 
 def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized") -> Any:
@@ -215,8 +219,11 @@ def _run(
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = [pool.submit(_one, job, settings, record) for job, record in items]
-            for fut in futures:  # in input order: the report's order does not depend on timing
-                done(fut.result())
+            for (job, _), fut in zip(items, futures, strict=True):
+                try:  # in input order: the report's order does not depend on timing
+                    done(fut.result())
+                except BrokenProcessPool:
+                    done(ImageResult(job.name, job.source, "failed", WORKER_DIED))
     scored = [r for r in images if r.status != "failed"]
     errors = [m.removeprefix("skipped ") for m in RoundTrip({}, images, [], []).messages]
     if not scored:

@@ -313,6 +313,28 @@ def interval_values(report: Mapping[str, Any], name: str) -> tuple[np.ndarray, n
                  for side in ("reference_ms", "estimate_ms"))  # type: ignore[return-value]  # fmt: skip
 
 
+def image_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A round trip's images as table rows: status, mean confidence, time, notes.
+
+    Parameters
+    ----------
+    report : dict
+        A round-trip report (others give no rows).
+
+    Returns
+    -------
+    list of dict
+    """
+    rows = []
+    for im in report.get("roundtrip", {}).get("images", []):
+        conf = [v for v in im["confidence"].values() if v is not None]
+        rows.append({"image": im["name"], "status": im["status"],
+                     "mean confidence": round(float(np.mean(conf)), 3) if conf else None,
+                     "seconds": round(im["seconds"], 2),
+                     "notes": "; ".join(im["notes"]) or im["message"]})  # fmt: skip
+    return rows
+
+
 def report_json(report: Mapping[str, Any]) -> str:
     """The report as JSON text (the file ``ecgkit evaluate --out`` writes).
 

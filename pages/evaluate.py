@@ -54,6 +54,10 @@ def show(ev: ui_evaluate.Evaluation) -> None:
     c1, c2 = st.columns([1, 2])
     c1.dataframe(ui_evaluate.summary_rows(report), hide_index=True, key=f"{key}:summary")
     c2.dataframe(ui_evaluate.interval_rows(report), hide_index=True, key=f"{key}:intervals")
+    images = ui_evaluate.image_rows(report)
+    if images:
+        with st.expander("Digitizer, per image"):
+            st.dataframe(images, hide_index=True, key=f"{key}:images")
     snr_tab, iv_tab, overlay_tab = st.tabs(["SNR per lead", "Intervals", "Overlay"])
     matrix = ui_evaluate.snr_matrix(report)
     with snr_tab:

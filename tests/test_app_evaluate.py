@@ -118,4 +118,6 @@ def test_round_trip_button_digitizes_and_scores_built_in_records():
     assert ev.report["summary"]["n_records"] == 2
     assert any(c.value.startswith("round trip: 2 image(s)") for c in at.caption)
     assert len(at.get("plotly_chart")) == N_FIGURES
+    images = at.dataframe[2].value  # the digitizer's table: one row per image
+    assert list(images["image"]) == ["synth00000", "synth00001"]
     json.loads(json.dumps(ev.report, allow_nan=False))  # the JSON download is valid
