@@ -27,5 +27,5 @@ def digitized_from_page(page: Page, *, name: str = "digitized") -> Digitized:
     record = Record(truth.signals.copy(), truth.fs, name=name)
     return Digitized(record=record, confidence=confidence, rectified=page.image.copy(),
                      homography=np.eye(3), px_per_mm=page.px_per_mm, layout=page.layout.name,
-                     leads=leads, grid={"found": True, "period_px": 5 * page.px_per_mm},
+                     leads=leads, grid={"found": True, "period_px": [page.px_per_mm] * 2},
                      notes=["fake digitizer: the page's ground truth"], seconds=0.01)  # fmt: skip

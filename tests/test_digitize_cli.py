@@ -195,3 +195,20 @@ def test_pick_truth_by_name():
     assert ui_digitize.pick_truth([a, b], "synth00001.png") is b
     assert ui_digitize.pick_truth([a], "whatever.jpg") is a
     assert ui_digitize.pick_truth([a, b], "other.png") is None
+
+
+def test_overlay_grid_lies_on_the_page_major_grid_lines(page):
+    result = digitized_from_page(page)
+    with_grid = draw_digitized(result, labels=False).astype(int)
+    without = draw_digitized(result, grid=False, labels=False).astype(int)
+    lt = page.leads[0]
+    row = int(lt.bbox[1]) + 5  # just inside the first panel's top, above its trace
+    changed = np.flatnonzero(np.abs(with_grid[row] - without[row]).sum(axis=1) > 30)
+    columns = [c for c in changed if int(lt.bbox[0]) < c < int(lt.bbox[2])]
+    assert len(columns) >= 5
+    gaps = np.diff(columns)
+    gaps = gaps[gaps > 2]
+    steps = gaps / (5 * page.px_per_mm)  # every 5 mm (a line may hide under another colour)
+    assert np.allclose(steps, np.round(steps), atol=0.05) and np.median(np.round(steps)) == 1, gaps
+    grey = page.image.min(axis=2).astype(float)
+    assert grey[row, columns].mean() < grey[row, int(lt.bbox[0]) : int(lt.bbox[2])].mean() - 20

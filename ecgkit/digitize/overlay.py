@@ -14,39 +14,68 @@ from ecgkit.record import LEADS
 GRID_COLOUR = (0, 170, 200)  # RGB: cyan, apart from every paper grid colour
 
 
-def _phase(grid: dict[str, Any], axis: int) -> float:
-    """The grid's offset along x (axis 0) or y (axis 1) in pixels, 0 where not measured."""
-    for key in (("phase_x", "phase_y")[axis], ("x0", "y0")[axis]):
-        value = grid.get(key)
-        if isinstance(value, (int, float)) and np.isfinite(value):
-            return float(value)
-    value = grid.get("phase")
+def _number(value: Any, axis: int) -> float | None:
+    """A finite float from a scalar or from an ``(x, y)`` pair (``axis`` 0 or 1)."""
     if isinstance(value, (list, tuple, np.ndarray)) and len(value) == 2:
-        v = float(value[axis])
-        return v if np.isfinite(v) else 0.0
-    if isinstance(value, (int, float)) and np.isfinite(value):
+        value = value[axis]
+    if isinstance(value, (int, float, np.floating, np.integer)) and np.isfinite(value):
         return float(value)
-    return 0.0
+    return None
+
+
+def _measured_phase(ink: np.ndarray, step: float, axis: int) -> float:
+    """Offset of the darkest lines repeating every ``step`` px along x (0) or y (1).
+
+    The median across the other axis keeps grid lines (ink in nearly every row or column) and
+    drops traces and text; each line is sampled at its best of three neighbouring pixels, so a
+    line between two pixels is not missed.
+    """
+    profile = np.median(ink, axis=axis)
+    if profile.size < 2 * step:
+        return 0.0
+    wide = np.maximum(profile, np.maximum(np.roll(profile, 1), np.roll(profile, -1)))
+    best, best_score = 0.0, -1.0
+    for offset in np.arange(0.0, step, 0.5):
+        idx = np.round(np.arange(offset, profile.size - 1, step)).astype(int)
+        score = float(wide[idx].mean())
+        if score > best_score:
+            best, best_score = float(offset), score
+    return best
 
 
 def _draw_grid(out: np.ndarray, result: Digitized) -> None:
     grid = result.grid or {}
     if grid.get("found") is False or not (result.px_per_mm and result.px_per_mm > 0):
         return
-    step = 5.0 * float(result.px_per_mm)  # major lines: 5 mm
     h, w = out.shape[:2]
-    if step < 4 or w / step > 400 or h / step > 400:
+    boxes = np.array([lr.box for lr in result.leads], float).reshape(-1, 4)
+    boxes = boxes[np.isfinite(boxes).all(axis=1)]
+    if boxes.size:  # where the leads are: the grid under the traces, not the margins
+        x0, y0 = np.clip(boxes[:, :2].min(axis=0), 0, [w - 1, h - 1]).astype(int)
+        x1, y1 = np.clip(boxes[:, 2:].max(axis=0), 0, [w - 1, h - 1]).astype(int)
+    else:
+        x0, y0, x1, y1 = 0, 0, w - 1, h - 1
+    if x1 - x0 < 10 or y1 - y0 < 10:
         return
+    ink = 255.0 - out[y0 : y1 + 1, x0 : x1 + 1].min(axis=2).astype(np.float32)
     layer = out.copy()
-    for axis, size in ((0, w), (1, h)):
-        start = _phase(grid, axis) % step
-        for pos in np.arange(start, size, step):
+    for axis in (0, 1):
+        minor = _number(grid.get("period_px"), axis) or float(result.px_per_mm)
+        step = 5.0 * minor  # major lines: 5 mm
+        lo, hi = (x0, x1) if axis == 0 else (y0, y1)
+        if step < 4 or (hi - lo) / step > 400:
+            continue
+        phase = _number(grid.get(("phase_x", "phase_y")[axis]), 0)
+        if phase is None:
+            phase = _number(grid.get("phase"), axis)
+        start = lo + (_measured_phase(ink, step, axis) if phase is None else (phase - lo) % step)
+        for pos in np.arange(start, hi + 0.5, step):
             p = int(round(pos))
             if axis == 0:
-                cv2.line(layer, (p, 0), (p, h - 1), GRID_COLOUR, 1)
+                cv2.line(layer, (p, y0), (p, y1), GRID_COLOUR, 1)
             else:
-                cv2.line(layer, (0, p), (w - 1, p), GRID_COLOUR, 1)
-    cv2.addWeighted(layer, 0.35, out, 0.65, 0, dst=out)
+                cv2.line(layer, (x0, p), (x1, p), GRID_COLOUR, 1)
+    cv2.addWeighted(layer, 0.5, out, 0.5, 0, dst=out)
 
 
 def _dashed_hline(out: np.ndarray, x0: int, x1: int, y: int, colour: tuple[int, int, int]) -> None:
@@ -62,8 +91,10 @@ def draw_digitized(result: Digitized, *, grid: bool = True, labels: bool = True)
     result : Digitized
         What :func:`ecgkit.digitize.digitize` returned.
     grid : bool
-        Draw the detected major grid (every 5 mm at ``result.px_per_mm``, from the measured
-        phase) faintly in cyan.
+        Draw the detected major grid faintly in cyan over the lead area: every 5 mm at the
+        measured period (``grid["period_px"]``, else ``px_per_mm``), from the grid's phase
+        (``grid["phase_x"]``/``["phase_y"]`` or ``["phase"]``) or, where the digitizer gives
+        none, the offset at which the page's darkest lines repeat.
     labels : bool
         Write each panel's lead name and confidence at its top-left corner.
 
