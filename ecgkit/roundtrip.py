@@ -120,13 +120,18 @@ class RoundTrip:
     @property
     def messages(self) -> list[str]:
         """``skipped NAME: reason`` for every failed record and unreadable image."""
-        return [f"skipped {r.source if r.status == 'failed' else r.name}: {r.message}"
-                for r in self.images if r.status != "digitized"]  # fmt: skip
+        return [f"skipped {m}" for m in _problems(self.images)]
 
     @property
     def n_failed(self) -> int:
         """Records that gave no image (not scored)."""
         return sum(r.status == "failed" for r in self.images)
+
+
+def _problems(images: Iterable[ImageResult]) -> list[str]:
+    """``WHERE: reason`` for every failed record (its source) and unreadable image (its name)."""
+    return [f"{r.source if r.status == 'failed' else r.name}: {r.message}"
+            for r in images if r.status != "digitized"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -225,7 +230,7 @@ def _run(
                 except BrokenProcessPool:
                     done(ImageResult(job.name, job.source, "failed", WORKER_DIED))
     scored = [r for r in images if r.status != "failed"]
-    errors = [m.removeprefix("skipped ") for m in RoundTrip({}, images, [], []).messages]
+    errors = _problems(images)
     if not scored:
         raise EcgkitError("no image could be made from the inputs: " + "; ".join(errors[:3]))
     refs = [r.truth for r in scored]
