@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from PIL import Image  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from ecgkit.generate import make_sample  # noqa: E402
+from ecgkit.record import write_wfdb  # noqa: E402
 from ecgkit.synth import builtin_record  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -51,7 +53,7 @@ def test_opens_with_the_example_digitized_and_scored():
     assert "layout" in at.subheader[0].value
 
 
-def test_bad_uploads_show_errors_and_the_batch_goes_on():
+def test_bad_uploads_show_errors_a_truth_scores_and_the_batch_goes_on():
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, (600, 800, 3), dtype=np.uint8)
     good = make_sample(builtin_record(1), preset="clean").image
@@ -67,6 +69,20 @@ def test_bad_uploads_show_errors_and_the_batch_goes_on():
     at.selectbox(key="pick").select("noise.png").run()
     assert not at.exception
     assert "no ECG found in noise.png" in at.error[0].value
+
+    # the good one, with its ground truth uploaded: digitized and scored
+    sample = make_sample(builtin_record(1), preset="clean")
+    truth = sample.plotted_record()
+    with tempfile.TemporaryDirectory() as tmp:
+        hea = write_wfdb(truth, tmp, "good")
+        files = [(p.name, p.read_bytes(), "application/octet-stream")
+                 for p in (hea, hea.with_suffix(".dat"))]  # fmt: skip
+    at.file_uploader(key="truth").set_value(files).run()
+    at.selectbox(key="pick").select("good.png").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "good.png: layout" in at.subheader[0].value
+    assert [m.label for m in at.metric][0].startswith("SNR")
+    assert len(at.get("plotly_chart")) == 2
 
     at.button(key="batch_go").click().run()
     assert not at.exception, at.exception
