@@ -108,8 +108,6 @@ def test_round_trip_button_digitizes_and_scores_built_in_records():
     assert at.info and not at.get("plotly_chart")
     at.button(key="rt_go").click().run()
     assert not at.exception, at.exception
-    if any("digitizer is not available" in e.value for e in at.error):
-        pytest.xfail("the digitizer core has not landed yet (NotImplementedError)")
     assert not at.error, [e.value for e in at.error]
     ev = at.session_state["roundtrip"]
     rt = ev.report["roundtrip"]

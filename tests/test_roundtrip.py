@@ -191,8 +191,6 @@ def test_no_usable_record_raises_a_user_error(tmp_path):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(raises=NotImplementedError, strict=False,
-                   reason="the digitizer core has not landed yet")
 def test_real_digitizer_round_trip_on_two_built_in_records(tmp_path, capsys):
     status = main(["roundtrip", "--synthetic", "2", "--preset", "clean",
                    "--out", str(tmp_path)])  # fmt: skip
