@@ -18,12 +18,13 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from ecgkit.dataset import dask_executor
-from ecgkit.generate import generate
+from ecgkit.generate import Job, JobResult, RunSettings, generate, run_job
 
 PAPER_IMAGES = 21_801
 REPO = Path(__file__).resolve().parent.parent
@@ -34,17 +35,29 @@ def default_records() -> Path | None:
     return base / "ptbxl" if (base / "ptbxl").is_dir() else None
 
 
-def timed_run(n: int, preset: str, dpi: int, records: Path | None, **kw) -> float:
+def cpu_timed_job(job: Job, settings: RunSettings) -> JobResult:
+    """``run_job`` that also reports the worker's CPU seconds for the image."""
+    t0 = time.process_time()
+    res = run_job(job, settings)
+    res.info["cpu_s"] = time.process_time() - t0
+    return res
+
+
+def timed_run(n: int, preset: str, dpi: int, records: Path | None, **kw) -> tuple[float, float]:
+    """Wall seconds of the run and median worker CPU seconds per image."""
     out = Path(tempfile.mkdtemp(prefix="ecgkit-bench-"))
+    cpu: list[float] = []
     try:
         inputs, synthetic = ([], n) if records is None else (sorted(records.glob("*.hea"))[:n], 0)
         t0 = time.perf_counter()
         summary = generate(inputs, out, preset=preset, overrides={"layout": {"dpi": dpi}},
-                           synthetic=synthetic, **kw)  # fmt: skip
+                           synthetic=synthetic, job_fn=cpu_timed_job,
+                           progress=lambda r, d, t: cpu.append(r.info.get("cpu_s", 0.0)),
+                           **kw)  # fmt: skip
         wall = time.perf_counter() - t0
         if summary.written != n:
             raise SystemExit(f"{preset}: {summary.written} of {n} written: {summary.failed[:3]}")
-        return wall
+        return wall, statistics.median(cpu)
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -65,23 +78,27 @@ def main() -> None:
     rows = []
     for preset in args.presets.split(","):
         for workers in (1, 2):
-            wall = timed_run(args.images, preset, args.dpi, records, workers=workers)
+            wall, cpu = timed_run(args.images, preset, args.dpi, records, workers=workers)
             backend = "process pool" if workers > 1 else "in-process"
             rows.append({"preset": preset, "backend": backend, "workers": workers,
-                         "wall_s": wall, "startup_s": 0.0})  # fmt: skip
+                         "wall_s": wall, "cpu_s_per_image": cpu, "startup_s": 0.0})  # fmt: skip
         for workers in (1, 2):
             t0 = time.perf_counter()
             with dask_executor(f"local:{workers}") as (executor, threads):
                 startup = time.perf_counter() - t0
-                wall = timed_run(args.images, preset, args.dpi, records, executor=executor,
-                                 workers=threads)  # fmt: skip
+                wall, cpu = timed_run(args.images, preset, args.dpi, records,
+                                      executor=executor, workers=threads)  # fmt: skip
             rows.append({"preset": preset, "backend": "dask LocalCluster", "workers": workers,
-                         "wall_s": wall, "startup_s": startup})  # fmt: skip
+                         "wall_s": wall, "cpu_s_per_image": cpu,
+                         "startup_s": startup})  # fmt: skip
     load_after = os.getloadavg()
     for r in rows:
         r["images"] = args.images
         r["images_per_s"] = args.images / r["wall_s"]
         r["hours_for_21801"] = PAPER_IMAGES / r["images_per_s"] / 3600
+        # on idle cores each worker makes one image per CPU-second-per-image
+        r["idle_images_per_s"] = r["workers"] / r["cpu_s_per_image"]
+        r["idle_hours_for_21801"] = PAPER_IMAGES / r["idle_images_per_s"] / 3600
     for r in rows:  # scaling against the same backend's 1-worker run
         dask = r["backend"].startswith("dask")
         one = next(o for o in rows if o["preset"] == r["preset"] and o["workers"] == 1
@@ -91,12 +108,15 @@ def main() -> None:
     src = f"PTB-XL records from {records}" if records else "built-in records"
     print(f"ecgkit dataset benchmark: {args.images} images per row, {args.dpi} DPI, {src}, "
           f"{os.cpu_count()} CPUs; load average {load_before[0]:.1f} -> {load_after[0]:.1f}")
+    print("measured: wall clock under the current load; idle: workers / CPU s per image")
     print(f"{'preset':7s} {'backend':18s} {'workers':>7s} {'wall s':>7s} {'img/s':>6s} "
-          f"{'x vs 1':>6s} {'h for 21,801':>12s} {'cluster start s':>15s}")
+          f"{'x vs 1':>6s} {'h 21,801':>8s} {'CPU s/img':>9s} {'idle img/s':>10s} "
+          f"{'idle h':>6s} {'start s':>7s}")
     for r in rows:
         print(f"{r['preset']:7s} {r['backend']:18s} {r['workers']:7d} {r['wall_s']:7.1f} "
-              f"{r['images_per_s']:6.2f} {r['speedup_vs_1']:6.2f} {r['hours_for_21801']:12.2f} "
-              f"{r['startup_s']:15.1f}")
+              f"{r['images_per_s']:6.2f} {r['speedup_vs_1']:6.2f} {r['hours_for_21801']:8.2f} "
+              f"{r['cpu_s_per_image']:9.3f} {r['idle_images_per_s']:10.2f} "
+              f"{r['idle_hours_for_21801']:6.2f} {r['startup_s']:7.1f}")
     result = {
         "images_per_config": args.images,
         "dpi": args.dpi,

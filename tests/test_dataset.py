@@ -196,3 +196,11 @@ def test_cli_bad_dataset_options_are_one_line_and_exit_2(tmp_path, capsys, argv,
     assert main(["generate", "--synthetic", "1", "--out", str(tmp_path / "o"), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ecgkit: error:") and needle in err[0]
+
+
+def test_cli_scheduler_local_runs_the_batch_on_a_dask_cluster(tmp_path, capsys):
+    argv = ["generate", "--synthetic", "2", "--dpi", "50", "--split", "0.5,0.5"]
+    assert main([*argv, "--out", str(tmp_path / "dask"), "--scheduler", "local:1"]) == 0
+    assert "2 written" in capsys.readouterr().out
+    assert main([*argv, "--out", str(tmp_path / "local")]) == 0
+    assert digests(tmp_path / "dask") == digests(tmp_path / "local")
