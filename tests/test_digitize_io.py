@@ -248,14 +248,14 @@ def test_encrypted_empty_and_broken_pdfs():
 
 @pytest.mark.parametrize("preset", ["clean", "challenge2024", "scan", "photo", "archive"])
 def test_every_preset_looks_like_an_ecg(preset):
-    for index in range(3):
-        for grid in (None, "none", "bw"):
-            overrides = {"style": {"grid": grid}} if grid else None
-            page = make_sample(builtin_record(index), preset=preset, index=index,
-                               overrides=overrides)  # fmt: skip
-            ok, message = looks_like_ecg(page.image, name="ecg.png")
-            assert ok, f"{preset} variant {index} grid {grid}: {message}"
-            assert message.startswith("ecg.png")
+    # three draws of the preset's own grid (and everything else), then no grid and black-and-white
+    for index, grid in ((0, None), (1, None), (2, None), (0, "none"), (1, "bw")):
+        overrides = {"style": {"grid": grid}} if grid else None
+        page = make_sample(builtin_record(index), preset=preset, index=index,
+                           overrides=overrides)  # fmt: skip
+        ok, message = looks_like_ecg(page.image, name="ecg.png")
+        assert ok, f"{preset} variant {index} grid {grid}: {message}"
+        assert message.startswith("ecg.png")
 
 
 def natural_image(seed: int, h: int = 900, w: int = 1200) -> np.ndarray:
