@@ -247,7 +247,8 @@ def digitize_array(rgb: np.ndarray, *, name: str, fs: float = 500.0, model: Any 
     Raises
     ------
     EcgkitError
-        No ECG in the image, or the digitizer could not read it.
+        No ECG in the image, or the digitizer could not read it (including an ``OSError``,
+        ``ValueError`` or OpenCV error inside it: one message, not a traceback).
     """
     fs = float(fs)
     if not np.isfinite(fs) or not 50.0 <= fs <= 10000.0:
@@ -256,8 +257,16 @@ def digitize_array(rgb: np.ndarray, *, name: str, fs: float = 500.0, model: Any 
         ok, message = dio.looks_like_ecg(rgb, name=name)
         if not ok:
             raise EcgkitError(f"{message}; give a scan or photo of a paper ECG")
+    import cv2
+
     start = time.perf_counter()
-    result = pipeline.digitize(rgb, fs=fs, name=record_name(name), model=model)
+    try:
+        result = pipeline.digitize(rgb, fs=fs, name=record_name(name), model=model)
+    except (OSError, ValueError, cv2.error) as exc:  # an image the digitizer trips over
+        raise EcgkitError(
+            f"{name}: the digitizer could not read this image ({type(exc).__name__}: {exc}); "
+            "try a straighter, sharper scan, and report the image if it looks fine"
+        ) from exc
     if not result.seconds:
         result.seconds = time.perf_counter() - start
     return result

@@ -212,3 +212,16 @@ def test_overlay_grid_lies_on_the_page_major_grid_lines(page):
     assert np.allclose(steps, np.round(steps), atol=0.05) and np.median(np.round(steps)) == 1, gaps
     grey = page.image.min(axis=2).astype(float)
     assert grey[row, columns].mean() < grey[row, int(lt.bbox[0]) : int(lt.bbox[2])].mean() - 20
+
+
+def test_a_digitizer_failure_on_one_image_is_reported_not_raised(
+    tmp_path, capsys, monkeypatch, page
+):
+    def trips(image, **kw):
+        raise ValueError("no rows found")
+
+    monkeypatch.setattr(pipeline, "digitize", trips)
+    save_png(page.image, tmp_path / "in" / "odd.png")
+    assert main(["digitize", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 2
+    lines = skipped_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "could not read this image (ValueError: no rows found)" in lines[0]
