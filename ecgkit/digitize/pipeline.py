@@ -95,6 +95,25 @@ def _load(image: Any) -> np.ndarray:
     return load_image(image)
 
 
+Path2 = tuple[np.ndarray, np.ndarray]
+
+
+def _merge(model_xy: Path2, classical_xy: Path2) -> Path2:
+    """The model's points, plus the classical ones in columns where the model found none."""
+    mx, my = model_xy
+    cx, cy = classical_xy
+    if len(mx) == 0:
+        return cx, cy
+    if len(cx):
+        idx = np.clip(np.searchsorted(mx, cx), 1, len(mx) - 1) if len(mx) > 1 else np.zeros(
+            len(cx), int)  # fmt: skip
+        near = np.minimum(np.abs(mx[idx] - cx), np.abs(mx[np.maximum(idx - 1, 0)] - cx))
+        keep = near > 1.0
+        mx, my = np.r_[mx, cx[keep]], np.r_[my, cy[keep]]
+    order = np.argsort(mx, kind="stable")
+    return mx[order], my[order]
+
+
 def _einthoven(signals: np.ndarray) -> np.ndarray:
     """Project the limb leads onto the relations they obey where each was read on its own.
 
@@ -147,9 +166,9 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     ppmm = rect.px_per_mm
     notes = list(rect.notes)
     tm = None if model is False else get_model(model)
-    ink = tm.ink(rect.image) if tm is not None else classical_ink(rect.image, ppmm)
+    ink = classical_ink(rect.image, ppmm)
     if tm is None:
-        notes.append("classical ink map (no trace model)")
+        notes.append("classical reading (no trace model)")
     lay = detect_layout(ink, ppmm)
     notes += lay.notes
     pen = pen_width(ink, lay.panels)
@@ -165,6 +184,8 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
         up = int(min(pitch * 0.95, 30 * ppmm))
         cols, top, bot = follow(ink, p, up, up)
         x, y = read_runs(ink, cols, top, bot, pen)
+        if tm is not None:
+            x, y = _merge(tm.read(rect.image, cols, top, bot)[:2], (x, y))
         sig, cover = to_signal(x, y, p, lay.px_per_s, fs, n)
         k = LEADS.index(p.lead)
         conf = float(np.clip(cover, 0.0, 1.0))

@@ -1,0 +1,217 @@
+"""Train the trace model on the CPU and export it to ONNX (``ecgkit/models/trace.onnx``).
+
+    python -m training.data --pages 360 --out training/cache/train.npz   # the crops
+    python -m training.train_trace --data training/cache/train.npz --minutes 30
+
+The network (:class:`TraceNet`, about 9 k parameters) maps a rectified page, RGB at 200 DPI,
+to the probability that a trace's centre line crosses each pixel row at each half-pixel
+column: two output channels per pixel, the left (x - 1/4) and right (x + 1/4) half-columns.
+Full-resolution features see the stroke; a half-resolution branch with dilated convolutions
+sees 40 px around it, enough to tell a trace from grid, text and a neighbour's spike.
+Weights start from the seed and batches are drawn from it, so a run is reproducible on a CPU
+with the same torch version and thread count (``torch.use_deterministic_algorithms``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+IGNORE = 255
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "ecgkit" / "models" / "trace.onnx"
+
+
+class TraceNet(nn.Module):
+    """A small two-scale fully convolutional net: RGB page -> centre-line logits (2 per pixel).
+
+    Parameters
+    ----------
+    c : int
+        Channels at full resolution (twice that at half resolution).
+    """
+
+    def __init__(self, c: int = 8) -> None:
+        super().__init__()
+        relu = nn.ReLU(inplace=True)
+        self.full = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), relu,
+                                  nn.Conv2d(c, c, 3, padding=1), relu)  # fmt: skip
+        c2 = 2 * c
+        self.coarse = nn.Sequential(
+            nn.Conv2d(c, c2, 3, stride=2, padding=1), relu,
+            nn.Conv2d(c2, c2, 3, padding=2, dilation=2), relu,
+            nn.Conv2d(c2, c2, 3, padding=4, dilation=4), relu,
+            nn.Conv2d(c2, c2, 3, padding=8, dilation=8), relu,
+        )  # fmt: skip
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.fuse = nn.Sequential(nn.Conv2d(c + c2, c, 3, padding=1), relu,
+                                  nn.Conv2d(c, 2, 1))  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, H, W)`` in 0..1 -> ``(N, 2, H, W)`` logits (H and W even)."""
+        f = self.full(x)
+        g = self.up(self.coarse(f))
+        return self.fuse(torch.cat([f, g], dim=1))
+
+
+def interleave(out: torch.Tensor) -> torch.Tensor:
+    """``(N, 2, H, W)`` -> ``(N, H, 2W)``: left and right half-columns side by side."""
+    n, _, h, w = out.shape
+    return out.permute(0, 2, 3, 1).reshape(n, h, 2 * w)
+
+
+def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Soft-target binary cross-entropy, heavier on the (rare) trace pixels, IGNORE skipped."""
+    valid = target != IGNORE
+    t = torch.where(valid, target.float() / 250.0, torch.zeros_like(logits))
+    w = torch.where(t > 0.05, torch.full_like(t, 8.0), torch.ones_like(t)) * valid
+    bce = nn.functional.binary_cross_entropy_with_logits(logits, t, reduction="none")
+    return (bce * w).sum() / w.sum().clamp(min=1.0)
+
+
+def centre_error(logits: torch.Tensor, target: torch.Tensor) -> float:
+    """Median |row error| (px) of the arg-max row where one trace crosses a half-column."""
+    t = target.float()
+    t = torch.where(target == IGNORE, torch.zeros_like(t), t)
+    has = (t.max(dim=1).values > 200) & ((t > 200).sum(dim=1) <= 2)
+    if not has.any():
+        return float("nan")
+    rows = torch.arange(t.shape[1]).view(1, -1, 1).float()
+
+    def centre(a: torch.Tensor) -> torch.Tensor:
+        peak = a.argmax(dim=1, keepdim=True)
+        win = (rows - peak.float()).abs() <= 2
+        wts = torch.where(win, a.clamp(min=0), torch.zeros_like(a))
+        return (wts * rows).sum(1) / wts.sum(1).clamp(min=1e-6)
+
+    err = (centre(torch.sigmoid(logits)) - centre(t))[has].abs()
+    return float(err.median())
+
+
+def train(data: str | Path, *, out: str | Path = DEFAULT_OUT, minutes: float = 30.0,
+          seed: int = 0, batch: int = 24, lr: float = 3e-3, channels: int = 8,
+          threads: int = 2) -> dict:  # fmt: skip
+    """Train from a crops file, export ONNX, and return the training log.
+
+    Parameters
+    ----------
+    data : str or Path
+        ``.npz`` from :mod:`training.data`.
+    out : str or Path
+        The ONNX file to write (a ``.json`` log is written beside it).
+    minutes : float
+        Wall-clock budget for the optimisation.
+    seed : int
+        Initialisation and batch order.
+    batch, lr, channels, threads : int, float, int, int
+        Batch size, peak learning rate, network width, CPU threads.
+
+    Returns
+    -------
+    dict
+        The log (steps, time, losses, validation error).
+    """
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    d = np.load(data)
+    x_all, t_all = d["x"], d["t"]
+    n = len(x_all)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    n_val = max(64, n // 20)
+    val, tr = order[:n_val], order[n_val:]
+    model = TraceNet(channels)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    budget = minutes * 60.0
+    start = time.perf_counter()
+    n_params = sum(p.numel() for p in model.parameters())
+    log: dict = {"seed": seed, "crops": int(n), "params": n_params, "steps": [],
+                 "channels": channels}  # fmt: skip
+
+    def batch_of(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        xb = torch.from_numpy(x_all[idx]).permute(0, 3, 1, 2).float() / 255.0
+        return xb, torch.from_numpy(t_all[idx])
+
+    xv, tv = batch_of(val[:256])
+    step = 0
+    while True:
+        elapsed = time.perf_counter() - start
+        if elapsed > budget:
+            break
+        frac = elapsed / budget
+        for g in opt.param_groups:  # warm-up, then cosine decay over the time budget
+            g["lr"] = lr * min(1.0, (step + 1) / 50) * 0.5 * (1 + np.cos(np.pi * frac))
+        idx = tr[rng.integers(0, len(tr), batch)]
+        xb, tb = batch_of(idx)
+        # colour jitter (the generator already varies paper, ink and light)
+        if rng.random() < 0.5:
+            xb = xb[:, torch.from_numpy(rng.permutation(3))]
+        model.train()
+        loss = loss_fn(interleave(model(xb)), tb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            model.eval()
+            with torch.no_grad():
+                lv = interleave(model(xv))
+                entry = {"step": step, "seconds": round(time.perf_counter() - start, 1),
+                         "loss": float(loss), "val_loss": float(loss_fn(lv, tv)),
+                         "val_centre_err_px": centre_error(lv, tv)}  # fmt: skip
+            log["steps"].append(entry)
+            print(json.dumps(entry), flush=True)
+    log["total_steps"] = step
+    log["seconds"] = round(time.perf_counter() - start, 1)
+    export(model, out)
+    Path(out).with_suffix(".json").write_text(json.dumps(log, indent=1))
+    return log
+
+
+def export(model: nn.Module, out: str | Path) -> Path:
+    """Write the model as ONNX with dynamic height and width.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    out : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    dummy = torch.zeros(1, 3, 96, 128)
+    torch.onnx.export(model, (dummy,), str(out), input_names=["image"], output_names=["logits"],
+                      dynamic_axes={"image": {2: "h", 3: "w"}, "logits": {2: "h", 3: "w"}},
+                      opset_version=17, dynamo=False)  # fmt: skip
+    return out
+
+
+def main() -> None:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(description="train the trace model")
+    ap.add_argument("--data", default="training/cache/train.npz")
+    ap.add_argument("--out", default=str(DEFAULT_OUT))
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--channels", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    train(a.data, out=a.out, minutes=a.minutes, seed=a.seed, batch=a.batch, lr=a.lr,
+          channels=a.channels, threads=a.threads)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
