@@ -66,9 +66,9 @@ def test_upload_an_image_see_the_result_and_download_the_record(
             heading = page.get_by_role("heading", name="upload.png: layout", exact=False)
             heading.wait_for(timeout=TIMEOUT_MS)
             page.wait_for_function(IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=TIMEOUT_MS)
+            page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=TIMEOUT_MS)
             assert not page.locator('[data-testid="stException"]').count()
             assert page.get_by_text("Example:", exact=False).count() == 0
-            assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
 
             button = page.get_by_role("button", name=DOWNLOAD_LABEL)
             with page.expect_download(timeout=60_000) as info:
