@@ -102,7 +102,7 @@ def load_model(path: str | Path | None = None) -> Any:
     Raises
     ------
     EcgkitError
-        If ``path`` is given and is not a file.
+        If ``path`` is given and is not a file, or not a model the digitizer can load.
     """
     if path is not None and not Path(path).is_file():
         raise EcgkitError(f"model {path} not found; give the path of the model file (.onnx)")
@@ -110,7 +110,17 @@ def load_model(path: str | Path | None = None) -> Any:
         from ecgkit.digitize.model import get_model
     except ImportError:  # no model module: the digitizer reads the path itself
         return None if path is None else str(path)
-    return get_model(None if path is None else str(path))
+    if path is None:
+        return get_model(None)
+    try:
+        return get_model(str(path))
+    except EcgkitError:
+        raise
+    except Exception as exc:  # onnxruntime raises its own types for a file that is no model
+        raise EcgkitError(
+            f"model {path} cannot be loaded ({type(exc).__name__}: {exc}); give an .onnx file "
+            "made by training/"
+        ) from None
 
 
 def mean_confidence(confidence: Mapping[str, float]) -> float:

@@ -109,6 +109,11 @@ def test_options_are_checked(tmp_path, capsys):
     save_png(np.full((400, 400, 3), 255, np.uint8), tmp_path / "a.png")
     assert main(["digitize", str(tmp_path), "--out", str(tmp_path), "--model", "nope.onnx"]) == 2
     assert "nope.onnx not found" in capsys.readouterr().err
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    assert main(["digitize", str(tmp_path / "a.png"), "--out", str(tmp_path),
+                 "--model", str(tmp_path / "junk.onnx")]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("ecgkit: error: ") and "junk.onnx" in err and "Traceback" not in err
 
 
 def test_names_collide_masks_are_left_out_and_all_good_exits_0(tmp_path, capsys, fake_core, page):
