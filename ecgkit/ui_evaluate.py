@@ -270,9 +270,13 @@ def interval_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         ``interval``, ``n``, ``failed``, ``bias``, ``sd``, ``loa_lower``, ``loa_upper``,
         ``mae`` (ms) and ``r``.
     """
+    def r(v: Any, digits: int = 1) -> Any:
+        return None if v is None else round(float(v), digits)
+
     rows = []
     for name in INTERVALS:
-        a = report["intervals"]["agreement"][name]
+        a = {k: (v if k.startswith("n") else r(v, 3 if k == "pearson_r" else 1))
+             for k, v in report["intervals"]["agreement"][name].items()}  # fmt: skip
         rows.append({"interval": name, "n": a["n"], "failed": a["n_failed"],
                      "bias (ms)": a["bias"], "SD (ms)": a["sd"], "LoA low (ms)": a["loa_lower"],
                      "LoA high (ms)": a["loa_upper"], "MAE (ms)": a["mae"],

@@ -36,7 +36,10 @@ def test_evaluate_page_draws_the_example_and_downloads_the_report(
                 viewport={"width": 1400, "height": 1200}, accept_downloads=True
             )
             page = context.new_page()
-            page.goto(f"{app_url}/evaluate", wait_until="domcontentloaded", timeout=30_000)
+            # through the app's navigation, as a user gets there (a direct /evaluate URL is
+            # served by Streamlit's pages/ folder fallback, without app.py's navigation)
+            page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
+            page.get_by_role("link", name="Evaluate").click(timeout=TIMEOUT_MS)
             page.get_by_role("heading", name="Evaluate").wait_for(timeout=TIMEOUT_MS)
             try:  # the heatmap and the box plot of the first tab, drawn by plotly.js
                 page.wait_for_function(PLOTS_DRAWN_JS, arg=[PLOT_SELECTOR, 2],
