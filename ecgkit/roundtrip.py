@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ecgkit.errors import EcgkitError
+from ecgkit.evaluate.intervals import _check_method, _lead_set
 from ecgkit.evaluate.report import evaluate_records
 from ecgkit.generate import Job, load_source, make_sample, plan_jobs
 from ecgkit.presets import Preset, load_preset
@@ -210,6 +211,8 @@ def _run(
 ) -> RoundTrip:
     if workers < 1:
         raise EcgkitError(f"--workers must be >= 1, got {workers}")
+    _lead_set(lead)  # a bad lead fails now, not after every image is digitized
+    _check_method(method)
     images: list[ImageResult] = []
 
     def done(res: ImageResult) -> None:

@@ -147,6 +147,7 @@ def test_cli_prints_summary_and_skipped_lines(tmp_path, capsys):
         (["--synthetic", "1", "--method", "magic"], "unknown method"),
         (["--synthetic", "1", "--fs", "0"], "--fs"),
         (["--synthetic", "1", "--workers", "0"], "--workers"),
+        (["--synthetic", "1", "--lead", "V7"], "unknown lead"),
         ([], "no input records"),
         (["/no/such/record"], "/no/such/record"),
     ],
