@@ -91,10 +91,31 @@ def test_clean_page_digitizes_above_the_floor(record):
     result = digitize(page.image, fs=truth.fs)
     assert result.record.signals.shape[1] == 12
     assert result.record.fs == truth.fs
+    assert not any("classical" in n for n in result.notes), "the shipped model was not used"
     snr = snr_record(truth, result.record)
     assert np.isfinite(snr).all()
-    assert np.nanmean(snr) >= 6.0, snr
-    assert all(0.0 <= c <= 1.0 for c in result.confidence.values())
+    assert np.nanmean(snr) >= 15.0, snr
+    assert all(0.0 < c <= 1.0 for c in result.confidence.values())
+
+
+def test_the_trace_model_reads_better_than_the_classical_reader(record):
+    page = _page(record, preset="scan", seed=2)
+    truth = page.plotted_record()
+    learned = np.nanmean(snr_record(truth, digitize(page.image).record))
+    classical = np.nanmean(snr_record(truth, digitize(page.image, model=False).record))
+    assert learned > classical + 1.0, (learned, classical)
+
+
+def test_a_missing_or_broken_model_file_is_a_clear_error(record, tmp_path):
+    from ecgkit.errors import EcgkitError
+
+    page = _page(record)
+    with pytest.raises(EcgkitError, match="not found"):
+        digitize(page.image, model=tmp_path / "nope.onnx")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(EcgkitError, match="cannot load"):
+        digitize(page.image, model=junk)
 
 
 def test_same_image_gives_the_same_signals(record):

@@ -3,7 +3,7 @@
     python -m training.data --pages 360 --out training/cache/train.npz   # the crops
     python -m training.train_trace --data training/cache/train.npz --minutes 30
 
-The network (:class:`TraceNet`, about 9 k parameters) maps a rectified page, RGB at 200 DPI,
+The network (:class:`TraceNet`, about 11 k parameters) maps a rectified page, RGB at 200 DPI,
 to the probability that a trace's centre line crosses each pixel row at each half-pixel
 column: two output channels per pixel, the left (x - 1/4) and right (x + 1/4) half-columns.
 Full-resolution features see the stroke; a half-resolution branch with dilated convolutions

@@ -184,11 +184,15 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
         up = int(min(pitch * 0.95, 30 * ppmm))
         cols, top, bot = follow(ink, p, up, up)
         x, y = read_runs(ink, cols, top, bot, pen)
+        sure = 1.0
         if tm is not None:
-            x, y = _merge(tm.read(rect.image, cols, top, bot)[:2], (x, y))
+            mx, my, mp = tm.read(rect.image, cols, top, bot)
+            x, y = _merge((mx, my), (x, y))
+            # the model's certainty along the line (about 0.9 on a crisp trace)
+            sure = float(np.clip(np.median(mp) / 0.8, 0.0, 1.0)) if len(mp) else 0.0
         sig, cover = to_signal(x, y, p, lay.px_per_s, fs, n)
         k = LEADS.index(p.lead)
-        conf = float(np.clip(cover, 0.0, 1.0))
+        conf = float(np.clip(cover * sure, 0.0, 1.0))
         if p.rhythm or p.lead not in rhythm_leads:
             have = np.isfinite(sig)
             signals[have, k] = sig[have]
