@@ -7,6 +7,7 @@ is missing; CI (``.ci/run``) installs both, so there it runs.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -150,10 +151,9 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-def test_generate_page_shows_an_ecg_and_downloads_a_sample(
-    app_url: str, chromium_path: str, tmp_path: Path
-) -> None:
-    from playwright.sync_api import Error as PlaywrightError
+@contextlib.contextmanager
+def browser_page(chromium_path: str) -> Iterator:
+    """A Playwright page in a fresh headless Chromium (closed afterwards), downloads allowed."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -164,57 +164,65 @@ def test_generate_page_shows_an_ecg_and_downloads_a_sample(
             context = browser.new_context(
                 viewport={"width": 1400, "height": 1200}, accept_downloads=True
             )
-            page = context.new_page()
-            console_errors: list[str] = []
-            page.on(
-                "console",
-                lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
-            )
-            page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
-
-            # The preview image: present in the DOM and actually decoded.
-            try:
-                page.wait_for_function(
-                    IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=IMAGE_TIMEOUT_S * 1000
-                )
-            except PlaywrightError as exc:
-                shot = tmp_path / "no-image.png"
-                page.screenshot(path=str(shot), full_page=True)
-                exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
-                alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
-                pytest.fail(
-                    f"no loaded preview image ({IMAGE_SELECTOR}) within {IMAGE_TIMEOUT_S} s: "
-                    f"{exc}\nexceptions on the page: {exceptions}\nalerts: {alerts}\n"
-                    f"console errors: {console_errors[-5:]}\nscreenshot: {shot}"
-                )
-            images = page.locator(IMAGE_SELECTOR)
-            assert images.count() == 1, f"expected one preview image, found {images.count()}"
-            natural = images.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-            assert natural[0] > 0 and natural[1] > 0, f"image did not decode: {natural}"
-            if natural[0] != IMAGE_SIZE[0]:
-                # Streamlit serves a downscaled copy; at least the aspect ratio must survive.
-                ratio, want = natural[0] / natural[1], IMAGE_SIZE[0] / IMAGE_SIZE[1]
-                assert abs(ratio - want) < 0.01, f"image {natural} is not {IMAGE_SIZE} scaled"
-            else:
-                assert tuple(natural) == IMAGE_SIZE, natural
-
-            # Before the click scrolls the page: the title, the sidebar and the ECG in view.
-            shot = tmp_path / "generate.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000, f"screenshot too small: {shot.stat().st_size}"
-
-            # The download button: a zip with the image, its JSON and the WFDB record.
-            button = page.get_by_role("button", name=DOWNLOAD_LABEL)
-            button.wait_for(state="visible", timeout=30_000)
-            with page.expect_download(timeout=60_000) as download_info:
-                button.click()
-            download = download_info.value
-            assert download.failure() is None, f"download failed: {download.failure()}"
-            zip_path = tmp_path / download.suggested_filename
-            download.save_as(zip_path)
-            assert download.suggested_filename == "synth00000.zip", download.suggested_filename
+            yield context.new_page()
         finally:
             browser.close()
+
+
+def test_generate_page_shows_an_ecg_and_downloads_a_sample(
+    app_url: str, chromium_path: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
+    with browser_page(chromium_path) as page:
+        console_errors: list[str] = []
+        page.on(
+            "console",
+            lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
+        )
+        page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
+
+        # The preview image: present in the DOM and actually decoded.
+        try:
+            page.wait_for_function(
+                IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=IMAGE_TIMEOUT_S * 1000
+            )
+        except PlaywrightError as exc:
+            shot = tmp_path / "no-image.png"
+            page.screenshot(path=str(shot), full_page=True)
+            exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
+            alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+            pytest.fail(
+                f"no loaded preview image ({IMAGE_SELECTOR}) within {IMAGE_TIMEOUT_S} s: "
+                f"{exc}\nexceptions on the page: {exceptions}\nalerts: {alerts}\n"
+                f"console errors: {console_errors[-5:]}\nscreenshot: {shot}"
+            )
+        images = page.locator(IMAGE_SELECTOR)
+        assert images.count() == 1, f"expected one preview image, found {images.count()}"
+        natural = images.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert natural[0] > 0 and natural[1] > 0, f"image did not decode: {natural}"
+        if natural[0] != IMAGE_SIZE[0]:
+            # Streamlit serves a downscaled copy; at least the aspect ratio must survive.
+            ratio, want = natural[0] / natural[1], IMAGE_SIZE[0] / IMAGE_SIZE[1]
+            assert abs(ratio - want) < 0.01, f"image {natural} is not {IMAGE_SIZE} scaled"
+        else:
+            assert tuple(natural) == IMAGE_SIZE, natural
+
+        # Before the click scrolls the page: the title, the sidebar and the ECG in view.
+        shot = tmp_path / "generate.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000, f"screenshot too small: {shot.stat().st_size}"
+
+        # The download button: a zip with the image, its JSON and the WFDB record.
+        button = page.get_by_role("button", name=DOWNLOAD_LABEL)
+        button.wait_for(state="visible", timeout=30_000)
+        with page.expect_download(timeout=60_000) as download_info:
+            button.click()
+        download = download_info.value
+        assert download.failure() is None, f"download failed: {download.failure()}"
+        zip_path = tmp_path / download.suggested_filename
+        download.save_as(zip_path)
+        assert download.suggested_filename == "synth00000.zip", download.suggested_filename
 
     assert zipfile.is_zipfile(zip_path), f"download is not a zip ({zip_path.stat().st_size} B)"
     with zipfile.ZipFile(zip_path) as zf:
@@ -238,36 +246,25 @@ def test_an_uploaded_shared_record_renders_and_downloads(
     app_url: str, chromium_path: str, tmp_path: Path, records_dir: Path
 ) -> None:
     """Upload a PTB-XL record (.hea + .dat) through the file uploader, as a new user would."""
-    from playwright.sync_api import sync_playwright
 
     record = records_dir / "ptbxl" / "17918_hr"
     files = [str(record.with_suffix(".hea")), str(record.with_suffix(".dat"))]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+    with browser_page(chromium_path) as page:
+        page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
+        page.wait_for_function(
+            IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=IMAGE_TIMEOUT_S * 1000
         )
-        try:
-            context = browser.new_context(
-                viewport={"width": 1400, "height": 1200}, accept_downloads=True
-            )
-            page = context.new_page()
-            page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
-            page.wait_for_function(
-                IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=IMAGE_TIMEOUT_S * 1000
-            )
-            page.get_by_text("Upload", exact=True).click()
-            page.locator('input[type="file"]').set_input_files(files)
-            caption = page.locator('[data-testid="stImageCaption"]', has_text="17918_hr")
-            caption.wait_for(state="visible", timeout=IMAGE_TIMEOUT_S * 1000)
-            assert not page.locator('[data-testid="stAlert"]').count()
-            button = page.get_by_role("button", name=DOWNLOAD_LABEL)
-            with page.expect_download(timeout=60_000) as download_info:
-                button.click()
-            download = download_info.value
-            zip_path = tmp_path / download.suggested_filename
-            download.save_as(zip_path)
-        finally:
-            browser.close()
+        page.get_by_text("Upload", exact=True).click()
+        page.locator('input[type="file"]').set_input_files(files)
+        caption = page.locator('[data-testid="stImageCaption"]', has_text="17918_hr")
+        caption.wait_for(state="visible", timeout=IMAGE_TIMEOUT_S * 1000)
+        assert not page.locator('[data-testid="stAlert"]').count()
+        button = page.get_by_role("button", name=DOWNLOAD_LABEL)
+        with page.expect_download(timeout=60_000) as download_info:
+            button.click()
+        download = download_info.value
+        zip_path = tmp_path / download.suggested_filename
+        download.save_as(zip_path)
     assert zip_path.name == "17918_hr.zip"
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())

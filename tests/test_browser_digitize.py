@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from test_browser import (  # noqa: F401 (fixtures)
-    CHROMIUM_ARGS,
     IMAGE_LOADED_JS,
     IMAGE_SELECTOR,
     app_url,
+    browser_page,
     chromium_path,
 )
 
@@ -30,7 +30,6 @@ def test_upload_an_image_see_the_result_and_download_the_record(
     tmp_path: Path,
 ) -> None:
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
 
     from ecgkit.generate import make_sample
     from ecgkit.synth import builtin_record
@@ -38,47 +37,37 @@ def test_upload_an_image_see_the_result_and_download_the_record(
     image = tmp_path / "upload.png"
     Image.fromarray(make_sample(builtin_record(2), preset="clean").image).save(image)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(
-                viewport={"width": 1400, "height": 1200}, accept_downloads=True
-            )
-            page = context.new_page()
-            page.goto(f"{app_url}/digitize", wait_until="domcontentloaded", timeout=30_000)
-            page.get_by_role("heading", name="Digitize").wait_for(timeout=TIMEOUT_MS)
-            try:  # the example, digitized: its overlay image decoded
-                page.wait_for_function(IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=TIMEOUT_MS)
-            except PlaywrightError as exc:
-                shot = tmp_path / "no-example.png"
-                page.screenshot(path=str(shot), full_page=True)
-                alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
-                errors = page.locator('[data-testid="stException"]').all_inner_texts()
-                pytest.fail(f"no example: {exc}\nalerts: {alerts}\nexceptions: {errors}\n{shot}")
-            assert page.get_by_text("Example:", exact=False).count() >= 1
-
-            # the first file input in the sidebar is the image uploader
-            page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
-                str(image)
-            )
-            heading = page.get_by_role("heading", name="upload.png: layout", exact=False)
-            heading.wait_for(timeout=TIMEOUT_MS)
+    with browser_page(chromium_path) as page:
+        page.goto(f"{app_url}/digitize", wait_until="domcontentloaded", timeout=30_000)
+        page.get_by_role("heading", name="Digitize").wait_for(timeout=TIMEOUT_MS)
+        try:  # the example, digitized: its overlay image decoded
             page.wait_for_function(IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=TIMEOUT_MS)
-            page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=TIMEOUT_MS)
-            assert not page.locator('[data-testid="stException"]').count()
-            assert page.get_by_text("Example:", exact=False).count() == 0
+        except PlaywrightError as exc:
+            shot = tmp_path / "no-example.png"
+            page.screenshot(path=str(shot), full_page=True)
+            alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+            errors = page.locator('[data-testid="stException"]').all_inner_texts()
+            pytest.fail(f"no example: {exc}\nalerts: {alerts}\nexceptions: {errors}\n{shot}")
+        assert page.get_by_text("Example:", exact=False).count() >= 1
 
-            button = page.get_by_role("button", name=DOWNLOAD_LABEL)
-            with page.expect_download(timeout=60_000) as info:
-                button.click()
-            download = info.value
-            assert download.failure() is None, download.failure()
-            path = tmp_path / download.suggested_filename
-            download.save_as(path)
-        finally:
-            browser.close()
+        # the first file input in the sidebar is the image uploader
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
+            str(image)
+        )
+        heading = page.get_by_role("heading", name="upload.png: layout", exact=False)
+        heading.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_function(IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=TIMEOUT_MS)
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=TIMEOUT_MS)
+        assert not page.locator('[data-testid="stException"]').count()
+        assert page.get_by_text("Example:", exact=False).count() == 0
+
+        button = page.get_by_role("button", name=DOWNLOAD_LABEL)
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        download = info.value
+        assert download.failure() is None, download.failure()
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
 
     assert path.name == "upload.zip"
     with zipfile.ZipFile(path) as zf:

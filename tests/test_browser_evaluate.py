@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM_ARGS, app_url, chromium_path  # noqa: F401 (fixtures)
+from test_browser import app_url, browser_page, chromium_path  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -25,48 +25,37 @@ def test_evaluate_page_draws_the_example_and_downloads_the_report(
     app_url: str, chromium_path: str, tmp_path: Path  # noqa: F811
 ) -> None:
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(
-                viewport={"width": 1400, "height": 1200}, accept_downloads=True
-            )
-            page = context.new_page()
-            # through the app's navigation, as a user gets there (a direct /evaluate URL is
-            # served by Streamlit's pages/ folder fallback, without app.py's navigation)
-            page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
-            page.get_by_role("link", name="Evaluate").click(timeout=TIMEOUT_MS)
-            page.get_by_role("heading", name="Evaluate").wait_for(timeout=TIMEOUT_MS)
-            try:  # the heatmap and the box plot of the first tab, drawn by plotly.js
-                page.wait_for_function(PLOTS_DRAWN_JS, arg=[PLOT_SELECTOR, 2],
-                                       timeout=TIMEOUT_MS)  # fmt: skip
-            except PlaywrightError as exc:
-                shot = tmp_path / "no-plots.png"
-                page.screenshot(path=str(shot), full_page=True)
-                alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
-                errors = page.locator('[data-testid="stException"]').all_inner_texts()
-                pytest.fail(f"no plots: {exc}\nalerts: {alerts}\nexceptions: {errors}\n{shot}")
-            assert page.get_by_text("Example:", exact=False).count() >= 1
-            assert not page.locator('[data-testid="stException"]').count()
-            assert page.locator('.js-plotly-plot .heatmaplayer').count() >= 1
+    with browser_page(chromium_path) as page:
+        # through the app's navigation, as a user gets there (a direct /evaluate URL is
+        # served by Streamlit's pages/ folder fallback, without app.py's navigation)
+        page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
+        page.get_by_role("link", name="Evaluate").click(timeout=TIMEOUT_MS)
+        page.get_by_role("heading", name="Evaluate").wait_for(timeout=TIMEOUT_MS)
+        try:  # the heatmap and the box plot of the first tab, drawn by plotly.js
+            page.wait_for_function(PLOTS_DRAWN_JS, arg=[PLOT_SELECTOR, 2],
+                                   timeout=TIMEOUT_MS)  # fmt: skip
+        except PlaywrightError as exc:
+            shot = tmp_path / "no-plots.png"
+            page.screenshot(path=str(shot), full_page=True)
+            alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+            errors = page.locator('[data-testid="stException"]').all_inner_texts()
+            pytest.fail(f"no plots: {exc}\nalerts: {alerts}\nexceptions: {errors}\n{shot}")
+        assert page.get_by_text("Example:", exact=False).count() >= 1
+        assert not page.locator('[data-testid="stException"]').count()
+        assert page.locator('.js-plotly-plot .heatmaplayer').count() >= 1
 
-            # the Intervals tab: Bland-Altman and scatter drawn once it is shown
-            page.get_by_role("tab", name="Intervals").click()
-            page.get_by_text("RR: Bland-Altman", exact=False).first.wait_for(
-                timeout=TIMEOUT_MS)  # fmt: skip
+        # the Intervals tab: Bland-Altman and scatter drawn once it is shown
+        page.get_by_role("tab", name="Intervals").click()
+        page.get_by_text("RR: Bland-Altman", exact=False).first.wait_for(
+            timeout=TIMEOUT_MS)  # fmt: skip
 
-            button = page.get_by_role("button", name="Download report (JSON)")
-            with page.expect_download(timeout=60_000) as info:
-                button.click()
-            download = info.value
-            path = tmp_path / download.suggested_filename
-            download.save_as(path)
-        finally:
-            browser.close()
+        button = page.get_by_role("button", name="Download report (JSON)")
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        download = info.value
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
     assert path.name == "report.json"
     report = json.loads(path.read_text())
     assert report["summary"]["n_records"] == 3
