@@ -20,6 +20,7 @@ from ecgkit.errors import EcgkitError
 MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "trace.onnx"
 _CHUNK = 96  # columns per inference window
 _CONTEXT = 24  # pixels of context around a window
+_JUMP = 40  # most the centre line moves in half a pixel column (px)
 
 
 class TraceModel:
@@ -106,18 +107,23 @@ class TraceModel:
             x0, x1 = max(0, c0 - _CONTEXT), min(w, c1 + _CONTEXT + 1)
             heat = self.heat(rgb[y0:y1, x0:x1])
             for i in range(sel.start, sel.stop):
-                if not ok[i]:
-                    prev = None
+                if not ok[i] and prev is None:
                     continue
+                t_i, b_i = (top[i], bot[i]) if ok[i] else (prev, prev)
                 c = int(cols[i])
-                a = int(max(y0, top[i] - 3)) - y0
-                b = int(min(y1 - 1, bot[i] + 3)) - y0
                 for half in (0, 1):
+                    # the followed run, widened to where the line can have moved since the
+                    # last half-column (a spike narrower than the pen leaves the run there)
+                    lo_y, hi_y = t_i - 3, b_i + 3
+                    if prev is not None:
+                        lo_y, hi_y = min(lo_y, prev - _JUMP), max(hi_y, prev + _JUMP)
+                    a = int(max(y0, lo_y)) - y0
+                    b = int(min(y1 - 1, hi_y)) - y0
                     j = 2 * (c - x0) + half
                     col = heat[a : b + 1, j]
                     if col.size == 0 or col.max() < 0.15:
                         continue
-                    peaks = np.flatnonzero((col >= 0.3 * col.max())
+                    peaks = np.flatnonzero((col >= 0.3 * col.max()) & (col >= 0.15)
                                            & (col >= np.r_[0, col[:-1]])
                                            & (col >= np.r_[col[1:], 0]))  # fmt: skip
                     if prev is not None and len(peaks) > 1:
