@@ -121,15 +121,20 @@ class TraceModel:
                     b = int(min(y1 - 1, hi_y)) - y0
                     j = 2 * (c - x0) + half
                     col = heat[a : b + 1, j]
-                    if col.size == 0 or col.max() < 0.15:
+                    if col.size < 3:
                         continue
-                    peaks = np.flatnonzero((col >= 0.3 * col.max()) & (col >= 0.15)
-                                           & (col >= np.r_[0, col[:-1]])
-                                           & (col >= np.r_[col[1:], 0]))  # fmt: skip
-                    if prev is not None and len(peaks) > 1:
-                        k = peaks[np.argmin(np.abs(peaks + a + y0 - prev))]
+                    top_v = float(col.max())
+                    if top_v < 0.15:
+                        continue
+                    inner = col[1:-1]
+                    is_peak = (inner >= max(0.3 * top_v, 0.15)) & (inner >= col[:-2])
+                    peaks = np.flatnonzero(is_peak & (inner >= col[2:])) + 1
+                    if len(peaks) == 0:
+                        k = int(np.argmax(col))
+                    elif prev is not None and len(peaks) > 1:
+                        k = int(peaks[np.argmin(np.abs(peaks + (a + y0) - prev))])
                     else:
-                        k = peaks[np.argmax(col[peaks])] if len(peaks) else int(np.argmax(col))
+                        k = int(peaks[np.argmax(col[peaks])])
                     lo, hi = max(0, k - 2), min(len(col), k + 3)
                     wts = col[lo:hi]
                     y = y0 + a + float((np.arange(lo, hi) * wts).sum() / wts.sum())

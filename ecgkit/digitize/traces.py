@@ -36,7 +36,11 @@ def classical_ink(rgb: np.ndarray, px_per_mm: float) -> np.ndarray:
     maxc = img.max(axis=2)
     k = int(3 * px_per_mm) | 1
     paper = cv2.dilate(maxc, np.ones((k, k), np.uint8))
-    paper = cv2.GaussianBlur(paper, (0, 0), 4 * px_per_mm)
+    # the paper's level varies slowly: blur it at an eighth of the resolution
+    h, w = maxc.shape
+    small = cv2.resize(paper, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), max(0.5, 4 * px_per_mm / 8))
+    paper = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     rel = maxc / np.maximum(paper, 1.0)
     ink = np.clip((0.78 - rel) / 0.35, 0.0, 1.0).astype(np.float32)
     # grid lines printed dark (black-and-white grids): long straight lines across the page,
