@@ -151,7 +151,7 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     name : str
         Name of the returned record.
     model : str, Path, TraceModel or False, optional
-        The trace model (default: the shipped weights; ``False``: the classical ink map).
+        The trace model (default: the shipped weights; ``False``: the classical reading only).
     duration : float
         Seconds of the returned record when the page shows less (10 s on a standard ECG).
 
