@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ecgkit.digitize.io import load_image
 from ecgkit.digitize.layout_detect import detect_layout
 from ecgkit.digitize.model import get_model
 from ecgkit.digitize.rectify import rectify
@@ -89,12 +90,6 @@ class Digitized:
     seconds: float = 0.0
 
 
-def _load(image: Any) -> np.ndarray:
-    from ecgkit.digitize.io import load_image
-
-    return load_image(image)
-
-
 Path2 = tuple[np.ndarray, np.ndarray]
 
 
@@ -105,10 +100,10 @@ def _merge(model_xy: Path2, classical_xy: Path2) -> Path2:
     if len(mx) == 0:
         return cx, cy
     if len(cx):
-        idx = np.clip(np.searchsorted(mx, cx), 1, len(mx) - 1) if len(mx) > 1 else np.zeros(
-            len(cx), int)  # fmt: skip
-        near = np.minimum(np.abs(mx[idx] - cx), np.abs(mx[np.maximum(idx - 1, 0)] - cx))
-        keep = near > 1.0
+        idx = np.searchsorted(mx, cx)
+        right = mx[np.minimum(idx, len(mx) - 1)]
+        left = mx[np.maximum(idx - 1, 0)]
+        keep = np.minimum(np.abs(right - cx), np.abs(left - cx)) > 1.0
         mx, my = np.r_[mx, cx[keep]], np.r_[my, cy[keep]]
     order = np.argsort(mx, kind="stable")
     return mx[order], my[order]
@@ -161,7 +156,7 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     """
     start = time.perf_counter()
     fs = check_fs(fs, "digitize")
-    rgb = _load(image)
+    rgb = load_image(image)
     rect = rectify(rgb)
     ppmm = rect.px_per_mm
     notes = list(rect.notes)

@@ -62,18 +62,16 @@ def line_map(rgb: np.ndarray) -> np.ndarray:
         ``(H, W)`` uint8: high on grid lines and traces.
     """
     rgb = rgb.astype(np.int16)
-    grey = (rgb[..., 0] * 30 + rgb[..., 1] * 59 + rgb[..., 2] * 11) // 100
     chroma = rgb.max(axis=2) - rgb.min(axis=2)
     # a grid line is darker than the paper in its weakest channel and/or more coloured
     weak = rgb.min(axis=2)
     signal = np.maximum(255 - weak, chroma * 2).clip(0, 255).astype(np.uint8)
-    del grey
     k = max(3, int(round(min(rgb.shape[:2]) / 150)) | 1)
     background = cv2.morphologyEx(signal, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     return cv2.subtract(signal, background)
 
 
-def line_segments(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+def line_segments(rgb: np.ndarray) -> np.ndarray:
     """Long straight segments (grid lines, mostly) in the image.
 
     Parameters
@@ -83,10 +81,9 @@ def line_segments(rgb: np.ndarray) -> tuple[np.ndarray, float]:
 
     Returns
     -------
-    segments : numpy.ndarray
-        ``(n, 4)`` float: ``x0, y0, x1, y1`` in input pixels.
-    scale : float
-        The factor the detection ran at (segments are already mapped back).
+    numpy.ndarray
+        ``(n, 4)`` float: ``x0, y0, x1, y1`` in input pixels (detection runs on a copy at
+        most ``_MAX_SIDE`` pixels on a side; the segments are mapped back).
     """
     h, w = rgb.shape[:2]
     scale = min(1.0, _MAX_SIDE / max(h, w))
@@ -100,11 +97,10 @@ def line_segments(rgb: np.ndarray) -> tuple[np.ndarray, float]:
                             minLineLength=int(side * 0.15),
                             maxLineGap=int(side * 0.01) + 2)  # fmt: skip
     if found is None:
-        return np.zeros((0, 4)), scale
+        return np.zeros((0, 4))
     segs = found.reshape(-1, 4).astype(np.float64)
     # pixel centres: (c + 0.5) / scale - 0.5
-    segs = (segs + 0.5) / scale - 0.5
-    return segs, scale
+    return (segs + 0.5) / scale - 0.5
 
 
 def _homogeneous_lines(segs: np.ndarray, centre: np.ndarray, norm: float) -> np.ndarray:
@@ -277,19 +273,14 @@ def _warp(rgb: np.ndarray, hom: np.ndarray, size: tuple[int, int]) -> np.ndarray
                                borderMode=cv2.BORDER_CONSTANT, borderValue=white)  # fmt: skip
 
 
-def _crop_to_content(rgb: np.ndarray, hom: np.ndarray, lines: np.ndarray,
-                     margin_px: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Crop the rectified page to where the grid and ink are, plus a margin."""
+def _content_box(lines: np.ndarray) -> tuple[float, float, float, float] | None:
+    """``(x0, y0, x1, y1)`` of where the grid and ink are in a line map, or None."""
     strong = lines > max(20, np.percentile(lines, 95))
     rows = np.flatnonzero(strong.mean(axis=1) > 0.01)
     cols = np.flatnonzero(strong.mean(axis=0) > 0.01)
     if len(rows) < 10 or len(cols) < 10:
-        return rgb, hom
-    h, w = rgb.shape[:2]
-    y0, y1 = max(0, rows[0] - margin_px), min(h, rows[-1] + margin_px + 1)
-    x0, x1 = max(0, cols[0] - margin_px), min(w, cols[-1] + margin_px + 1)
-    shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]])
-    return rgb[y0:y1, x0:x1], shift @ hom
+        return None
+    return float(cols[0]), float(rows[0]), float(cols[-1]), float(rows[-1])
 
 
 def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> Rectified:
@@ -308,7 +299,7 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
     """
     h, w = rgb.shape[:2]
     notes: list[str] = []
-    segs, _ = line_segments(rgb)
+    segs = line_segments(rgb)
     centre = np.array([(w - 1) / 2, (h - 1) / 2])
     norm = max(h, w) / 2
     t_norm = np.array([[1 / norm, 0, -centre[0] / norm], [0, 1 / norm, -centre[1] / norm],
@@ -345,9 +336,20 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
             notes.append("no grid period found: scale assumed from a 200-DPI page")
             px = py = TARGET_PX_PER_MM * max(ww, hh) / 2200.0
     scale = np.diag([target_px_per_mm / px, target_px_per_mm / py, 1.0])
-    hom2, ww2, hh2 = _warp_size(scale @ hom, (h, w))
+    box = _content_box(lines)
+    if box is None:
+        hom2, ww2, hh2 = _warp_size(scale @ hom, (h, w))
+    else:
+        # warp only the content (the grid and ink, plus a margin), measured on the probe
+        margin = 5 * target_px_per_mm
+        x0, y0 = scale[0, 0] * box[0] - margin, scale[1, 1] * box[1] - margin
+        x1, y1 = scale[0, 0] * box[2] + margin, scale[1, 1] * box[3] + margin
+        x0, y0 = np.floor(max(x0, 0.0)), np.floor(max(y0, 0.0))
+        x1, y1 = min(x1, scale[0, 0] * (ww - 1)), min(y1, scale[1, 1] * (hh - 1))
+        shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]])
+        hom2 = shift @ scale @ hom
+        ww2, hh2 = int(np.ceil(x1 - x0)) + 1, int(np.ceil(y1 - y0)) + 1
     out = _warp(rgb, hom2, (ww2, hh2))
-    out, hom2 = _crop_to_content(out, hom2, line_map(out), int(5 * target_px_per_mm))
     grid = {"period_px": [px, py], "strength": [sx, sy], "angle_deg": angle,
             "method": method if found else method + " (no period)", "found": bool(found),
             "segments": int(len(segs))}  # fmt: skip
