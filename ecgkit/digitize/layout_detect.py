@@ -103,8 +103,8 @@ def _row_extent(binary: np.ndarray, y: float, half: int, max_gap: int) -> tuple[
 
 
 def _pulse(binary: np.ndarray, y: float, x_left: int,
-           px_per_mm: float) -> tuple[float, float] | None:  # fmt: skip
-    """A calibration pulse near the row's left end: (rise x, height in px) or None.
+           px_per_mm: float) -> tuple[float, float, float] | None:  # fmt: skip
+    """A calibration pulse near the row's left end: (rise x, height px, foot y) or None.
 
     The pulse is two vertical edges about 5 mm apart rising from the baseline; stray grid
     remnants or text to its left are skipped by searching the first 40 mm for such a pair.
@@ -128,9 +128,35 @@ def _pulse(binary: np.ndarray, y: float, x_left: int,
                 rise = xa + (starts[i] + ends[i]) / 2
                 col = region[:, starts[i] : ends[i] + 1].any(axis=1)
                 rows = np.flatnonzero(col)
-                height = float(rows[-1] - rows[0]) if len(rows) else 0.0
-                return float(rise), height
+                if len(rows) == 0:
+                    return None
+                height = float(rows[-1] - rows[0])
+                # the foot: the centre of the stroke's lowest run in the rising edge
+                foot = _foot(region, int(starts[i]), int(rows[-1]), px_per_mm)
+                return float(rise), height, y0 + foot
     return None
+
+
+def _foot(region: np.ndarray, rise: int, low: int, px_per_mm: float) -> float:
+    """Row (within ``region``) of the centre of the pulse's foot, 0 mV.
+
+    Read on the baseline stub just left of the rising edge (column ``rise``); where there is
+    none, half a pen above the edge's lowest ink (row ``low``).
+    """
+    xs = range(max(0, rise - int(0.8 * px_per_mm)), max(0, rise - int(0.35 * px_per_mm)))
+    centres = []
+    for x in xs:
+        col = region[:, x]
+        rows = np.flatnonzero(col[max(0, low - int(1.5 * px_per_mm)) : low + 2])
+        if len(rows):
+            rows = rows + max(0, low - int(1.5 * px_per_mm))
+            # the run that holds the lowest ink
+            last = rows[-1]
+            run = rows[rows >= last - int(1.2 * px_per_mm)]
+            centres.append((run[0] + run[-1]) / 2)
+    if centres:
+        return float(np.median(centres))
+    return float(low) - 1.0
 
 
 def _has_tick(binary: np.ndarray, x: float, y: float, px_per_mm: float) -> bool:
@@ -171,7 +197,10 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
     rows = find_rows(ink, px_per_mm)
     if len(rows) == 0:
         return PageLayout("none", [], speed * px_per_mm, 0.0, [], ["no trace rows found"])
-    half = int(4 * px_per_mm)
+    # a row's band reaches most of the way to its neighbours: a lead's trace can sit several
+    # mm off the row's zero line (an offset in the record) and must still count as the row's
+    pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * px_per_mm
+    half = int(np.clip(0.4 * pitch, 4 * px_per_mm, 12 * px_per_mm))
     extents = [_row_extent(binary, y, half, int(7 * px_per_mm)) for y in rows]
     keep = [i for i, e in enumerate(extents) if e is not None]
     rows = rows[keep]
@@ -184,6 +213,8 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
     rows, lefts, rights = rows[ok], lefts[ok], rights[ok]
     pulses = [_pulse(binary, y, int(x), px_per_mm) for y, x in zip(rows, lefts, strict=True)]
     found = [p for p in pulses if p is not None]
+    # 0 mV is the pulse's foot, which the trace need not touch (an offset in the record)
+    rows = np.array([p[2] if p is not None else y for p, y in zip(pulses, rows, strict=True)])
     px_per_mv = gain * px_per_mm
     if found:
         rise = float(np.median([p[0] for p in found]))
@@ -191,10 +222,12 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
         heights = np.array([p[1] for p in found])
         heights = heights[heights > 2 * px_per_mm]
         if len(heights):
-            measured = float(np.median(heights))  # 1 mV
+            measured = float(np.median(heights))  # 1 mV and a pen's width
             for g in (5.0, 10.0, 20.0):
                 if abs(measured / (g * px_per_mm) - 1) < 0.15:
-                    px_per_mv = measured
+                    # the gains a cart prints are these: the grid measures them better than
+                    # the pulse's stroke does
+                    px_per_mv = g * px_per_mm
                     break
             else:
                 notes.append(f"calibration pulse {measured / px_per_mm:.1f} mm tall: "
