@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-from scipy.ndimage import uniform_filter1d
+from scipy.ndimage import maximum_filter, uniform_filter1d
 from scipy.signal import find_peaks
 
 SPEED = 25.0  # mm/s
@@ -87,10 +88,181 @@ def find_rows(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
     return np.asarray(out)
 
 
+@dataclass
+class Pulses:
+    """Calibration pulses found on a page: one per row, all at the same x."""
+
+    feet: np.ndarray  # y of each pulse's foot (0 mV), top to bottom
+    x_stub: float  # x where the pulses' baseline stubs start
+    speed: float  # mm/s their width says
+    gain: float  # mm/mV their height says
+    score: np.ndarray  # template match of each
+
+
+def _pulse_masks(speed: float, gain: float, ppmm: float) -> tuple[list[np.ndarray], float, float]:
+    """Masks of one pulse shape at ``ppmm``: line, inside, above, rows inside; stub x, foot y.
+
+    The first three are normalised to sum 1, so correlating one with an ink map gives the
+    mean ink over it; the last, correlated with a map of horizontal strokes, counts the
+    strokes that cross the pulse's inside (two stacked pulses look like one twice as tall,
+    but for the stroke between them).
+    """
+    stub, width, height = 1.0 * ppmm, 0.2 * speed * ppmm, gain * ppmm
+    m = max(3.0, 2.0 * ppmm)
+    w = int(np.ceil(2 * stub + width + 2 * m)) + 1
+    h = int(np.ceil(height + 2 * m)) + 1
+    foot = h - 1 - m
+    top = foot - height
+    xs = np.array([0, stub, stub, stub + width, stub + width, 2 * stub + width]) + m
+    ys = np.array([foot, foot, top, top, foot, foot])
+    line = np.zeros((h, w), np.uint8)
+    pts = np.round(np.stack([xs, ys], 1)).astype(np.int32)
+    cv2.polylines(line, [pts], False, 1, 1, cv2.LINE_8)
+    near = cv2.dilate(line, np.ones((5, 5), np.uint8))
+    x0, x1 = int(np.ceil(m + stub)), int(m + stub + width)
+    inside = np.zeros((h, w), np.uint8)
+    inside[int(top) : int(foot), x0 : x1 + 1] = 1
+    above = np.zeros((h, w), np.uint8)
+    above[: int(top), x0 + 2 : x1 - 1] = 1  # between the edges (a 12x1 ladder's are there)
+    masks = []
+    for mk in (line, inside & (1 - near), above & (1 - near)):
+        masks.append((mk / max(1, mk.sum())).astype(np.float32))
+    # the same inside, summed along each row only: how many lines cross it
+    rows_in = (inside & (1 - near)).astype(np.float32)
+    masks.append(rows_in / max(1, x1 - x0 - 3))
+    return masks, m, foot
+
+
+def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
+    """The page's calibration pulses, by matched filtering in the left part of the page.
+
+    Every row of a page from a cart starts with a 1 mV, 0.2 s pulse at the same x. Matching a
+    drawn pulse (for 12.5/25/50 mm/s and 5/10/20 mm/mV) against the ink map finds them through
+    fading, breaks and noise, where the ink's row projection can merge rows or take a line of
+    text or the page's border for one. A match needs ink along the pulse's line and blank
+    paper inside and above it, so a QRS spike or a grid remnant scores low.
+
+    Parameters
+    ----------
+    ink : numpy.ndarray
+        ``(H, W)`` trace-ink probability of the rectified page.
+    px_per_mm : float
+
+    Returns
+    -------
+    Pulses or None
+        None where fewer than two pulses line up.
+    """
+    h, w = ink.shape
+    f = 0.5  # matched at half resolution
+    part = np.ascontiguousarray(ink[:, : int(w * 0.4)], np.float32)
+    small = cv2.resize(part, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    pm = px_per_mm * f
+    # a one-pixel line template forgives a pixel of misplacement on a dilated map; squared,
+    # so faint grid remnants count little along the line
+    soft = cv2.dilate(small, np.ones((3, 3), np.uint8)) ** 2
+    hard = (small > 0.5).astype(np.uint8)
+    best: tuple[float, Pulses] | None = None
+    for speed in (25.0, 50.0, 12.5):
+        for gain in (10.0, 5.0, 20.0):
+            (line, inside, above, rows_in), m, foot = _pulse_masks(speed, gain, pm)
+            if line.shape[0] >= small.shape[0] or line.shape[1] >= small.shape[1]:
+                continue
+            r = cv2.matchTemplate(soft, line, cv2.TM_CCORR)
+            blank = np.maximum(cv2.matchTemplate(small, inside, cv2.TM_CCORR),
+                               cv2.matchTemplate(small, above, cv2.TM_CCORR))  # fmt: skip
+            run = max(3, int(0.12 * speed * pm))  # 60 % of the pulse's width
+            strokes = cv2.morphologyEx(hard, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+            crossing = cv2.matchTemplate(strokes.astype(np.float32), rows_in, cv2.TM_CCORR)
+            r = r - 2.0 * blank - 0.5 * np.clip(crossing, 0.0, 2.0)
+            size = (int(4 * pm) | 1, int(4 * pm) | 1)
+            py, px = np.nonzero((r == maximum_filter(r, size=size)) & (r > 0.5))
+            if len(py) < 2:
+                continue
+            sc = r[py, px]
+            # the pulses share one x: the largest group within 3 mm, the stronger on ties
+            groups = []
+            for i in range(len(px)):
+                near = np.abs(px - px[i]) <= 3 * pm
+                groups.append((int(near.sum()), float(sc[near].sum()), i))
+            n_in, _, i0 = max(groups)
+            if n_in < 2:
+                continue
+            idx = np.flatnonzero(np.abs(px - px[i0]) <= 3 * pm)
+            # pulses do not overlap: drop weaker peaks less than a pulse's height from a stronger
+            # one (two stacked pulses of a 12x1 page also match one twice as tall, less often)
+            keep: list[int] = []
+            for i in idx[np.argsort(-sc[idx])]:
+                if all(abs(int(py[i]) - int(py[j])) > 0.9 * gain * pm for j in keep):
+                    keep.append(int(i))
+            if len(keep) < 2:
+                continue
+            k = np.array(sorted(keep, key=lambda i: py[i]))
+            # the best shape: the better median match, then the more pulses
+            key = (round(float(np.median(sc[k])), 1), len(k))
+            if best is None or key > best[0]:
+                x_stub = (float(np.median(px[k])) + m + 0.5) / f - 0.5
+                coarse = (py[k] + foot + 0.5) / f - 0.5
+                rises = [_refine_rise(ink, x_stub + px_per_mm, y, gain, px_per_mm)
+                         for y in coarse]  # fmt: skip
+                x_stub = float(np.median(rises)) - px_per_mm
+                feet = [_refine_foot(ink, x_stub, y, px_per_mm) for y in coarse]
+                best = (key, Pulses(np.array(feet), x_stub, speed, gain, sc[k]))
+    return None if best is None else best[1]
+
+
+def _refine_rise(ink: np.ndarray, x: float, foot: float, gain: float,
+                 px_per_mm: float) -> float:  # fmt: skip
+    """The rising edge's column to a fraction of a pixel: the ink centroid along its middle."""
+    h, w = ink.shape
+    ya, yb = int(foot - 0.8 * gain * px_per_mm), int(foot - 0.2 * gain * px_per_mm)
+    xa, xb = int(x - 1.2 * px_per_mm), int(x + 1.2 * px_per_mm) + 1
+    if xa < 0 or xb > w or ya < 0 or yb > h or yb <= ya:
+        return float(x)
+    prof = ink[ya:yb, xa:xb].mean(axis=0).astype(np.float64)
+    if prof.max() < 0.2:
+        return float(x)
+    on = prof >= 0.3 * prof.max()
+    c = int(round(x)) - xa
+    runs = _runs(on)
+    a, b = runs[int(np.argmin([min(abs(a - c), abs(b - c)) for a, b in runs]))]
+    cols = np.arange(a, b + 1)
+    return float(xa + (cols * prof[a : b + 1]).sum() / prof[a : b + 1].sum())
+
+
+def _refine_foot(ink: np.ndarray, x_stub: float, foot: float, px_per_mm: float) -> float:
+    """The foot's row to a fraction of a pixel: the ink centroid of the baseline stub."""
+    h, w = ink.shape
+    xa, xb = int(round(x_stub + 0.15 * px_per_mm)), int(round(x_stub + 0.6 * px_per_mm))
+    ya, yb = int(foot - 1.2 * px_per_mm), int(foot + 1.2 * px_per_mm) + 1
+    if xa < 0 or xb > w or ya < 0 or yb > h or xb <= xa:
+        return float(foot)
+    prof = ink[ya:yb, xa:xb].mean(axis=1).astype(np.float64)
+    if prof.max() < 0.2:
+        return float(foot)
+    # the run of ink nearest the coarse foot
+    on = prof >= 0.3 * prof.max()
+    c = int(round(foot)) - ya
+    runs = _runs(on)
+    j = int(np.argmin([min(abs(a - c), abs(b - c)) for a, b in runs]))
+    a, b = runs[j]
+    rows = np.arange(a, b + 1)
+    return float(ya + (rows * prof[a : b + 1]).sum() / prof[a : b + 1].sum())
+
+
+def _runs(col: np.ndarray) -> list[tuple[int, int]]:
+    """Start and end (inclusive) of the runs of True in a boolean array."""
+    d = np.diff(np.r_[0, col.astype(np.int8), 0])
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1, strict=True))
+
+
 def _row_extent(binary: np.ndarray, y: float, half: int, max_gap: int) -> tuple[int, int] | None:
     h, w = binary.shape
     band = binary[max(0, int(y) - half) : min(h, int(y) + half + 1)]
-    cols = np.flatnonzero(band.any(axis=0))
+    # a column inked over the whole band is a grid line or the page's edge, and a lone
+    # pixel a speck of noise: neither is a trace
+    count = band.sum(axis=0)
+    cols = np.flatnonzero((count >= 2) & (count < 0.8 * band.shape[0]))
     if len(cols) < 10:
         return None
     # the longest stretch of columns without a wide gap (text beside it is dropped; the gap
@@ -99,7 +271,15 @@ def _row_extent(binary: np.ndarray, y: float, half: int, max_gap: int) -> tuple[
     starts = np.r_[0, gaps + 1]
     ends = np.r_[gaps, len(cols) - 1]
     k = int(np.argmax(cols[ends] - cols[starts]))
-    return int(cols[starts[k]]), int(cols[ends[k]])
+    run = cols[starts[k] : ends[k] + 1]
+    # a trace ends in a stroke, not in specks: drop short bits after a gap at the right
+    short = max(3, max_gap // 3)
+    while len(run) > 10:
+        cut = np.flatnonzero(np.diff(run) > 2)
+        if len(cut) == 0 or run[-1] - run[cut[-1] + 1] >= short:
+            break
+        run = run[: cut[-1] + 1]
+    return int(run[0]), int(run[-1])
 
 
 def _pulse(binary: np.ndarray, y: float, x_left: int,
@@ -174,33 +354,44 @@ def _has_tick(binary: np.ndarray, x: float, y: float, px_per_mm: float) -> bool:
                 lo[int(y + 1.2 * px_per_mm) : b].mean() > 0.8)  # fmt: skip
 
 
-def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
-                  gain: float = GAIN) -> PageLayout:  # fmt: skip
-    """Find the rows, the trace start and the panels of a rectified page.
+def _pulse_region_mm(speed: float) -> float:
+    """Stub, pulse, stub and gap before the traces (mm), as :mod:`ecgkit.layout` draws them."""
+    return float(round(0.2 * speed + 2.0 + 1.0))
 
-    Parameters
-    ----------
-    ink : numpy.ndarray
-        ``(H, W)`` trace-ink probability 0..1 of the rectified page.
-    px_per_mm : float
-        Its scale.
-    speed, gain : float
-        Paper speed (mm/s) and gain (mm/mV) to assume where the calibration pulse does not
-        say otherwise.
 
-    Returns
-    -------
-    PageLayout
+def _band(rows: np.ndarray, px_per_mm: float) -> int:
+    """Half-height of a row's band: most of the way to its neighbours.
+
+    A lead's trace can sit several mm off its row's zero line (an offset in the record) and
+    must still count as the row's.
     """
-    notes: list[str] = []
-    binary = ink > 0.5
+    pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * px_per_mm
+    return int(np.clip(0.4 * pitch, 4 * px_per_mm, 12 * px_per_mm))
+
+
+def _fill_rows(feet: np.ndarray) -> np.ndarray:
+    """Rows at the pulses, and where a gap between two is a whole number of pitches, between."""
+    feet = np.sort(np.asarray(feet, float))
+    if len(feet) < 3:
+        return feet
+    diffs = np.diff(feet)
+    pitch = float(np.median(diffs))
+    out = [feet[0]]
+    for y, d in zip(feet[1:], diffs, strict=True):
+        k = int(round(d / pitch))
+        if k >= 2 and abs(d / k / pitch - 1) < 0.05:
+            out += [out[-1] + d * j / k for j in range(1, k)]  # a pulse hidden or unreadable
+        out.append(y)
+    return np.asarray(out)
+
+
+def _rows_from_projection(ink: np.ndarray, binary: np.ndarray, px_per_mm: float, speed: float,
+                          gain: float, notes: list[str]) -> tuple | None:  # fmt: skip
+    """Rows from the ink's projection where no pulses line up: rows, x_trace, rights, px/mV."""
     rows = find_rows(ink, px_per_mm)
     if len(rows) == 0:
-        return PageLayout("none", [], speed * px_per_mm, 0.0, [], ["no trace rows found"])
-    # a row's band reaches most of the way to its neighbours: a lead's trace can sit several
-    # mm off the row's zero line (an offset in the record) and must still count as the row's
-    pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * px_per_mm
-    half = int(np.clip(0.4 * pitch, 4 * px_per_mm, 12 * px_per_mm))
+        return None
+    half = _band(rows, px_per_mm)
     extents = [_row_extent(binary, y, half, int(7 * px_per_mm)) for y in rows]
     keep = [i for i, e in enumerate(extents) if e is not None]
     rows = rows[keep]
@@ -236,6 +427,45 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
         x_trace = float(np.median(lefts))
         notes.append("no calibration pulse found: traces start at the row's first ink, "
                      f"{gain:g} mm/mV, {speed:g} mm/s assumed")  # fmt: skip
+    return rows, x_trace, rights, px_per_mv
+
+
+def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
+                  gain: float = GAIN) -> PageLayout:  # fmt: skip
+    """Find the rows, the trace start and the panels of a rectified page.
+
+    Parameters
+    ----------
+    ink : numpy.ndarray
+        ``(H, W)`` trace-ink probability 0..1 of the rectified page.
+    px_per_mm : float
+        Its scale.
+    speed, gain : float
+        Paper speed (mm/s) and gain (mm/mV) to assume where the calibration pulse does not
+        say otherwise.
+
+    Returns
+    -------
+    PageLayout
+    """
+    notes: list[str] = []
+    binary = ink > 0.5
+    pulses = find_pulses(ink, px_per_mm)
+    if pulses is not None:
+        speed, gain = pulses.speed, pulses.gain
+        rows = _fill_rows(pulses.feet)
+        x_trace = pulses.x_stub + _pulse_region_mm(speed) * px_per_mm
+        px_per_mv = gain * px_per_mm
+        half = _band(rows, px_per_mm)
+        extents = [_row_extent(binary, y, half, int(7 * px_per_mm)) for y in rows]
+        rights = np.array([e[1] for e in extents if e is not None], float)
+        if len(rights) == 0:
+            rights = np.array([ink.shape[1] - 1.0])
+    else:
+        found = _rows_from_projection(ink, binary, px_per_mm, speed, gain, notes)
+        if found is None:
+            return PageLayout("none", [], speed * px_per_mm, 0.0, [], ["no trace rows found"])
+        rows, x_trace, rights, px_per_mv = found
     px_per_s = speed * px_per_mm
     right = float(np.median(rights))
     shown = max(0.5, round((right - x_trace) / px_per_s * 10) / 10)
