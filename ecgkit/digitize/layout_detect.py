@@ -232,22 +232,65 @@ def _refine_rise(ink: np.ndarray, x: float, foot: float, gain: float,
 
 def _refine_foot(ink: np.ndarray, x_stub: float, foot: float, px_per_mm: float) -> float:
     """The foot's row to a fraction of a pixel: the ink centroid of the baseline stub."""
+    xa, xb = x_stub + 0.15 * px_per_mm, x_stub + 0.6 * px_per_mm
+    return _refine_row(ink, xa, xb, foot, px_per_mm)
+
+
+def _refine_row(ink: np.ndarray, xa: float, xb: float, y: float, px_per_mm: float) -> float:
+    """Row of a horizontal stroke between columns ``xa`` and ``xb`` near row ``y``."""
     h, w = ink.shape
-    xa, xb = int(round(x_stub + 0.15 * px_per_mm)), int(round(x_stub + 0.6 * px_per_mm))
-    ya, yb = int(foot - 1.2 * px_per_mm), int(foot + 1.2 * px_per_mm) + 1
-    if xa < 0 or xb > w or ya < 0 or yb > h or xb <= xa:
-        return float(foot)
-    prof = ink[ya:yb, xa:xb].mean(axis=1).astype(np.float64)
+    xa_i, xb_i = int(round(xa)), int(round(xb))
+    ya, yb = int(y - 1.2 * px_per_mm), int(y + 1.2 * px_per_mm) + 1
+    if xa_i < 0 or xb_i > w or ya < 0 or yb > h or xb_i <= xa_i:
+        return float(y)
+    prof = ink[ya:yb, xa_i:xb_i].mean(axis=1).astype(np.float64)
     if prof.max() < 0.2:
-        return float(foot)
-    # the run of ink nearest the coarse foot
+        return float(y)
+    # the run of ink nearest the coarse row
     on = prof >= 0.3 * prof.max()
-    c = int(round(foot)) - ya
+    c = int(round(y)) - ya
     runs = _runs(on)
     j = int(np.argmin([min(abs(a - c), abs(b - c)) for a, b in runs]))
     a, b = runs[j]
     rows = np.arange(a, b + 1)
     return float(ya + (rows * prof[a : b + 1]).sum() / prof[a : b + 1].sum())
+
+
+def pulse_scale(ink: np.ndarray, pulses: Pulses, px_per_mm: float) -> tuple[float, float]:
+    """Pixels per mm along x and y, measured on the pulses (their width and height).
+
+    For a page whose grid gave no scale: the pulses are ``0.2 * speed`` mm wide and ``gain``
+    mm tall, measured edge centre to edge centre and foot to top.
+
+    Parameters
+    ----------
+    ink : numpy.ndarray
+        Ink probability of the rectified page.
+    pulses : Pulses
+        From :func:`find_pulses` (at the assumed scale ``px_per_mm``).
+    px_per_mm : float
+        The scale assumed so far.
+
+    Returns
+    -------
+    tuple
+        ``(px_per_mm_x, px_per_mm_y)``.
+    """
+    width_mm, height_mm = 0.2 * pulses.speed, pulses.gain
+    rise = pulses.x_stub + px_per_mm
+    widths, heights = [], []
+    for foot in pulses.feet:
+        fall = _refine_rise(ink, rise + width_mm * px_per_mm, foot, height_mm, px_per_mm)
+        r = _refine_rise(ink, rise, foot, height_mm, px_per_mm)
+        top = _refine_row(ink, r + 0.25 * (fall - r), fall - 0.25 * (fall - r),
+                          foot - height_mm * px_per_mm, px_per_mm)  # fmt: skip
+        widths.append(fall - r)
+        heights.append(foot - top)
+    sx = float(np.median(widths)) / width_mm
+    sy = float(np.median(heights)) / height_mm
+    if abs(np.log(sx / sy)) < 0.03:  # square pixels, as a scanner or camera gives
+        sx = sy = (sx + 2 * sy) / 3  # the height is twice as long: weigh it so
+    return sx, sy
 
 
 def _runs(col: np.ndarray) -> list[tuple[int, int]]:
@@ -431,7 +474,7 @@ def _rows_from_projection(ink: np.ndarray, binary: np.ndarray, px_per_mm: float,
 
 
 def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
-                  gain: float = GAIN) -> PageLayout:  # fmt: skip
+                  gain: float = GAIN, scale_known: bool = True) -> PageLayout:  # fmt: skip
     """Find the rows, the trace start and the panels of a rectified page.
 
     Parameters
@@ -443,6 +486,9 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
     speed, gain : float
         Paper speed (mm/s) and gain (mm/mV) to assume where the calibration pulse does not
         say otherwise.
+    scale_known : bool
+        Whether ``px_per_mm`` was measured (on the grid). Where not, the time and voltage
+        scales are measured on the calibration pulses, where there are any.
 
     Returns
     -------
@@ -454,8 +500,13 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
     if pulses is not None:
         speed, gain = pulses.speed, pulses.gain
         rows = _fill_rows(pulses.feet)
-        x_trace = pulses.x_stub + _pulse_region_mm(speed) * px_per_mm
-        px_per_mv = gain * px_per_mm
+        sx = sy = px_per_mm
+        if not scale_known:
+            sx, sy = pulse_scale(ink, pulses, px_per_mm)
+            notes.append(f"scale from the calibration pulses: {sx * 25.4:.0f} x "
+                         f"{sy * 25.4:.0f} DPI")  # fmt: skip
+        x_trace = pulses.x_stub + _pulse_region_mm(speed) * sx
+        px_per_mv = gain * sy
         half = _band(rows, px_per_mm)
         extents = [_row_extent(binary, y, half, int(7 * px_per_mm)) for y in rows]
         rights = np.array([e[1] for e in extents if e is not None], float)
@@ -466,7 +517,8 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
         if found is None:
             return PageLayout("none", [], speed * px_per_mm, 0.0, [], ["no trace rows found"])
         rows, x_trace, rights, px_per_mv = found
-    px_per_s = speed * px_per_mm
+        sx = px_per_mm
+    px_per_s = speed * sx
     right = float(np.median(rights))
     shown = max(0.5, round((right - x_trace) / px_per_s * 10) / 10)
     # columns per row from the separator ticks

@@ -164,7 +164,7 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     ink = classical_ink(rect.image, ppmm)
     if tm is None:
         notes.append("classical reading (no trace model)")
-    lay = detect_layout(ink, ppmm)
+    lay = detect_layout(ink, ppmm, scale_known=rect.grid.get("scale_measured", True))
     notes += lay.notes
     pen = pen_width(ink, lay.panels)
     shown = max([p.t1 for p in lay.panels], default=duration)

@@ -37,7 +37,8 @@ class Rectified:
     px_per_mm : float
         Rectified pixels per mm.
     grid : dict
-        ``period_px`` (x, y) measured before scaling, ``angle_deg``, ``method``, ``found``.
+        ``period_px`` (x, y) measured before scaling, ``angle_deg``, ``method``, ``found``
+        (a period on both axes), ``scale_measured`` (on at least one).
     notes : list of str
     """
 
@@ -201,7 +202,8 @@ def grid_period(lines: np.ndarray, axis: int) -> tuple[float, float]:
     Keeps only long straight lines across ``axis`` (a morphological opening: traces and text
     go, grid lines stay), finds them in the profile, and fits ``position = a + p * n`` to
     their positions. Where every fifth line is stronger the spacing is the 1-mm minor
-    period; where no such pattern shows (faded minor lines) it is the 5-mm major one.
+    period; where no such pattern shows (faded minor lines) it is the 5-mm major one, unless
+    that would make the image longer than half a metre.
 
     Parameters
     ----------
@@ -254,6 +256,10 @@ def grid_period(lines: np.ndarray, axis: int) -> tuple[float, float]:
     means = np.array([heights[phase == k].mean() if (phase == k).any() else 0 for k in range(5)])
     counts = np.bincount(phase, minlength=5)
     minor = counts.min() >= 2 and means.max() > 1.5 * np.median(means)
+    # a faded grid can hide the fifth-line pattern of its minor lines: where reading the
+    # lines as 5 mm apart makes the image over half a metre long, they are 1 mm apart
+    if not minor and max(h, w) / (d / 5.0) > 500.0:
+        minor = True
     return (d if minor else d / 5.0), strength
 
 
@@ -328,9 +334,11 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
     px, sx = grid_period(lines, 0)
     py, sy = grid_period(lines, 1)
     found = min(sx, sy) > _MIN_STRENGTH and abs(np.log(px / py)) < 0.25
+    measured = found
     if not found:
         if max(sx, sy) > _MIN_STRENGTH:
             px = py = px if sx >= sy else py
+            measured = True
             notes.append("grid period found along one axis only; used for both")
         else:
             notes.append("no grid period found: scale assumed from a 200-DPI page")
@@ -352,5 +360,6 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
     out = _warp(rgb, hom2, (ww2, hh2))
     grid = {"period_px": [px, py], "strength": [sx, sy], "angle_deg": angle,
             "method": method if found else method + " (no period)", "found": bool(found),
+            "scale_measured": bool(measured),
             "segments": int(len(segs))}  # fmt: skip
     return Rectified(out, hom2, float(target_px_per_mm), grid, notes)
