@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 
 from ecgkit.digitize import digitize
+from ecgkit.digitize.layout_detect import detect_layout, find_pulses
 from ecgkit.digitize.pipeline import _einthoven
 from ecgkit.digitize.rectify import TARGET_PX_PER_MM, grid_period, line_map, rectify
 from ecgkit.evaluate import snr_record
 from ecgkit.generate import make_sample
 from ecgkit.layout import PAPER_SIZES
-from ecgkit.record import LEADS
+from ecgkit.digitize.traces import classical_ink
+from ecgkit.record import LEADS, Record
 from ecgkit.synth import builtin_record
 
 
@@ -82,6 +84,67 @@ def test_layout_is_detected(record, layout):
     assert result.layout == layout
     got = sorted({lr.lead for lr in result.leads})
     assert got == sorted(LEADS)
+
+
+def _truth_feet(page, hom):
+    """The pulses' feet (0 mV) and the rising edges' x of a page, in rectified pixels."""
+    ppmm = page.px_per_mm
+    pts = np.array([[(p.x_mm + p.stub_mm) * ppmm - 0.5, p.baseline_mm * ppmm - 0.5]
+                    for p in page.layout.pulses])  # fmt: skip
+    return cv2.perspectiveTransform(pts[None], hom)[0]
+
+
+@pytest.mark.parametrize("speed, gain", [(25, 10), (50, 10), (12.5, 20), (25, 5)])
+def test_pulses_give_rows_speed_gain_and_zero_exactly(record, speed, gain):
+    page = _page(record, layout={"speed": speed, "gain": gain})
+    rect = rectify(page.image)
+    ink = classical_ink(rect.image, rect.px_per_mm)
+    pulses = find_pulses(ink, rect.px_per_mm)
+    assert pulses is not None
+    assert (pulses.speed, pulses.gain) == (speed, gain)
+    truth = _truth_feet(page, rect.homography)
+    assert len(pulses.feet) == len(truth)
+    assert np.abs(pulses.feet - truth[:, 1]).max() < 0.3
+    assert abs(pulses.x_stub + rect.px_per_mm - truth[:, 0].mean()) < 0.5
+    lay = detect_layout(ink, rect.px_per_mm)
+    assert lay.px_per_s == pytest.approx(speed * rect.px_per_mm)
+    assert lay.panels[0].px_per_mv == pytest.approx(gain * rect.px_per_mm)
+
+
+def test_without_a_grid_scale_the_pulses_give_it(record):
+    page = _page(record)
+    rect = rectify(page.image)
+    ink = classical_ink(rect.image, rect.px_per_mm)
+    # told a scale 6 % off, as the page-size guess can be, and that it was not measured
+    lay = detect_layout(ink, rect.px_per_mm * 1.06, scale_known=False)
+    assert lay.px_per_s == pytest.approx(25 * rect.px_per_mm, rel=0.005)
+    assert lay.panels[0].px_per_mv == pytest.approx(10 * rect.px_per_mm, rel=0.005)
+    assert any("calibration pulses" in n for n in lay.notes)
+
+
+def test_a_lead_far_off_its_row_zero_keeps_the_layout_and_the_zero(record):
+    """A record's own offset (V1 at +0.6 mV) moves a trace off its row's line, not the row."""
+    sig = record.signals.copy()
+    sig[:, LEADS.index("V1")] += 0.6
+    shifted = Record(sig, record.fs, name="offset")
+    page = _page(shifted)
+    truth = page.plotted_record()
+    result = digitize(page.image, fs=truth.fs)
+    assert result.layout == "3x4+II"
+    k = LEADS.index("V1")
+    err = np.nanmedian(result.record.signals[:, k] - truth.signals[:, k])
+    assert abs(err) < 0.02, err  # mV: read from the pulse's foot, not the trace's level
+
+
+def test_equal_grid_lines_are_read_as_1_mm_where_5_mm_makes_no_page():
+    """Faded minor lines lose the fifth-line pattern; 5 mm apart would make this 1.6 m long."""
+    lines = np.zeros((1700, 2200), np.uint8)
+    period = 200 / 25.4
+    for k in range(int(2200 / period)):
+        lines[:, int(round(k * period))] = 200
+    px, strength = grid_period(lines, 0)
+    assert strength > 0.9
+    assert px == pytest.approx(period, rel=5e-3)
 
 
 def test_clean_page_digitizes_above_the_floor(record):

@@ -94,7 +94,7 @@ def line_segments(rgb: np.ndarray) -> np.ndarray:
     thr = max(12, int(np.percentile(lines, 90)))
     binary = (lines >= thr).astype(np.uint8) * 255
     side = min(small.shape[:2])
-    found = cv2.HoughLinesP(binary, 1, np.pi / 1440, threshold=int(side * 0.08),
+    found = cv2.HoughLinesP(binary, 1, np.pi / 720, threshold=int(side * 0.08),
                             minLineLength=int(side * 0.15),
                             maxLineGap=int(side * 0.01) + 2)  # fmt: skip
     if found is None:

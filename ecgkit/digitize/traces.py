@@ -85,14 +85,6 @@ def pen_width(ink: np.ndarray, panels: list[PanelBox]) -> float:
     return float(np.clip(np.percentile(heights, 30), 1.0, 12.0))
 
 
-def _runs(col: np.ndarray) -> np.ndarray:
-    """Start and end (inclusive) of the runs of True in a boolean column."""
-    d = np.diff(np.r_[0, col.astype(np.int8), 0])
-    starts = np.flatnonzero(d == 1)
-    ends = np.flatnonzero(d == -1) - 1
-    return np.stack([starts, ends], axis=1)
-
-
 def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
            threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Follow one panel's trace column by column through its band.
@@ -125,8 +117,14 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
     prev: tuple[float, float] | None = None
     base = panel.baseline - y0
     lost = 0
+    # the runs of every column at once: starts and ends in column order
+    d = np.diff(np.pad(band, ((1, 1), (0, 0))).astype(np.int8), axis=0).T
+    s_col, s_row = np.nonzero(d == 1)
+    e_row = np.nonzero(d == -1)[1] - 1
+    bounds = np.searchsorted(s_col, np.arange(n + 1))
+    all_runs = np.stack([s_row, e_row], axis=1)
     for i in range(n):
-        runs = _runs(band[:, i])
+        runs = all_runs[bounds[i] : bounds[i + 1]]
         if len(runs) == 0:
             lost += 1
             continue
