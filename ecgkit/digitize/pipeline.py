@@ -91,6 +91,7 @@ class Digitized:
 
 
 Path2 = tuple[np.ndarray, np.ndarray]
+_EINTHOVEN_MAX_MV = 0.15
 
 
 def _merge(model_xy: Path2, classical_xy: Path2) -> Path2:
@@ -114,7 +115,8 @@ def _einthoven(signals: np.ndarray) -> np.ndarray:
 
     ``I - II + III = 0`` and ``aVR + aVL + aVF = 0`` hold for the true signals; where all three
     of a group were read at the same instants, the least-squares correction spreads the
-    residual equally over them.
+    residual equally over them (where the residual is under ``_EINTHOVEN_MAX_MV``: a larger
+    one is a misread lead, not reading noise).
     """
     out = signals.copy()
     idx = {name: i for i, name in enumerate(LEADS)}
@@ -126,8 +128,11 @@ def _einthoven(signals: np.ndarray) -> np.ndarray:
         if not ok.any():
             continue
         sg = np.asarray(signs)
-        resid = block[ok] @ sg
-        block[ok] -= np.outer(resid, sg) / 3.0
+        resid = block @ sg
+        # a large residual means one of the three was misread: spreading it would spoil the
+        # other two, so those instants are left as read
+        ok &= np.abs(np.nan_to_num(resid, nan=np.inf)) < _EINTHOVEN_MAX_MV
+        block[ok] -= np.outer(resid[ok], sg) / 3.0
         out[:, cols] = block
     return out
 

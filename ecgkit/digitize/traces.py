@@ -19,7 +19,7 @@ from ecgkit.digitize.layout_detect import PanelBox
 
 
 def classical_ink(rgb: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """Trace-ink probability without a model: dark, low-chroma pixels on normalised paper.
+    """Trace-ink probability without a model: dark, uncoloured pixels on normalised paper.
 
     Parameters
     ----------
@@ -43,6 +43,9 @@ def classical_ink(rgb: np.ndarray, px_per_mm: float) -> np.ndarray:
     paper = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     rel = maxc / np.maximum(paper, 1.0)
     ink = np.clip((0.78 - rel) / 0.35, 0.0, 1.0).astype(np.float32)
+    # a trace is black or grey; a stamp, handwriting or a coloured grid line is not
+    chroma = maxc - img.min(axis=2)
+    ink *= np.clip((90.0 - chroma) / 40.0, 0.0, 1.0)
     # grid lines printed dark (black-and-white grids): long straight lines across the page,
     # which no trace makes; remove them where they do not cross a trace
     long = int(40 * px_per_mm)
@@ -116,6 +119,7 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
     bot = np.full(n, np.nan)
     prev: tuple[float, float] | None = None
     base = panel.baseline - y0
+    start_reach = max(up, down) * 0.5
     lost = 0
     # the runs of every column at once: starts and ends in column order
     d = np.diff(np.pad(band, ((1, 1), (0, 0))).astype(np.int8), axis=0).T
@@ -129,9 +133,12 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
             lost += 1
             continue
         if prev is None:
-            # start on the run nearest the baseline
+            # start on the run nearest the baseline, and not on a label or a line of text
+            # far off it (a column where only those show is skipped)
             d = np.abs((runs[:, 0] + runs[:, 1]) / 2 - base)
             j = int(np.argmin(d))
+            if d[j] > start_reach:
+                continue
         else:
             pt, pb = prev
             gap = np.maximum(runs[:, 0] - pb, pt - runs[:, 1])  # <= 1 means touching
