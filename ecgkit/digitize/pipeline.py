@@ -13,6 +13,7 @@ from ecgkit.digitize.layout_detect import detect_layout
 from ecgkit.digitize.model import get_model
 from ecgkit.digitize.rectify import rectify
 from ecgkit.digitize.traces import classical_ink, follow, pen_width, read_runs, to_signal
+from ecgkit.digitize.warp import grid_displacement
 from ecgkit.record import LEADS, Record, check_fs
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in rectified pixels
@@ -180,6 +181,11 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     rows = sorted(lay.rows)
     pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * ppmm
     rhythm_leads = {p.lead for p in lay.panels if p.rhythm}
+    # what the homography left (curl, a scanner's skew): moved back relative to each row's
+    # pulse, where 0 mV and time 0 are read
+    measured = rect.grid.get("scale_measured", True)
+    shift = grid_displacement(rect.image, ppmm, ink) if measured else None
+    x_ref = lay.x_trace - 7.0 * ppmm
     for p in lay.panels:
         up = int(min(pitch * 0.95, 30 * ppmm))
         cols, top, bot = follow(ink, p, up, up)
@@ -190,7 +196,9 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
             x, y = _merge((mx, my), (x, y))
             # the model's certainty along the line (about 0.9 on a crisp trace)
             sure = float(np.clip(np.median(mp) / 0.8, 0.0, 1.0)) if len(mp) else 0.0
-        sig, cover = to_signal(x, y, p, lay.px_per_s, fs, n)
+        xs, ys = (x, y) if shift is None else shift.correct(x, y, x_ref, p.baseline)
+        order = np.argsort(xs, kind="stable")
+        sig, cover = to_signal(xs[order], ys[order], p, lay.px_per_s, fs, n)
         k = LEADS.index(p.lead)
         conf = float(np.clip(cover * sure, 0.0, 1.0))
         if p.rhythm or p.lead not in rhythm_leads:

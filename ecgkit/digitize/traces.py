@@ -270,8 +270,12 @@ def to_signal(x: np.ndarray, y: np.ndarray, panel: PanelBox, px_per_s: float, fs
     t = np.arange(a, b) / fs
     xt = panel.x0 + (t - panel.t0) * px_per_s
     # merge points at the same x (average) so interpolation sees a function
-    ux, inv = np.unique(np.round(x, 3), return_inverse=True)
-    uy = np.bincount(inv, weights=y) / np.bincount(inv)
+    # (within a twentieth of a pixel: the same column read twice, moved apart by a shade)
+    key = np.round(x * 20.0)
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    count = np.bincount(inv)
+    ux = np.bincount(inv, weights=x) / count
+    uy = np.bincount(inv, weights=y) / count
     v = np.interp(xt, ux, uy)
     # gaps: samples far from any traced point
     idx = np.clip(np.searchsorted(ux, xt), 1, len(ux) - 1)
