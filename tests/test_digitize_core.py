@@ -10,10 +10,10 @@ from ecgkit.digitize import digitize
 from ecgkit.digitize.layout_detect import detect_layout, find_pulses
 from ecgkit.digitize.pipeline import _einthoven
 from ecgkit.digitize.rectify import TARGET_PX_PER_MM, grid_period, line_map, rectify
+from ecgkit.digitize.traces import classical_ink
 from ecgkit.evaluate import snr_record
 from ecgkit.generate import make_sample
 from ecgkit.layout import PAPER_SIZES
-from ecgkit.digitize.traces import classical_ink
 from ecgkit.record import LEADS, Record
 from ecgkit.synth import builtin_record
 
@@ -197,16 +197,25 @@ def test_output_rate_is_the_requested_one(record):
 
 def test_einthoven_projection_makes_the_limb_relations_hold():
     rng = np.random.default_rng(0)
-    sig = rng.normal(size=(100, 12))
-    out = _einthoven(sig)
     i = {n: k for k, n in enumerate(LEADS)}
-    assert np.allclose(out[:, i["I"]] - out[:, i["II"]] + out[:, i["III"]], 0, atol=1e-12)
+    true = rng.normal(size=(200, 12))
+    true[:, i["III"]] = true[:, i["II"]] - true[:, i["I"]]
+    true[:, i["aVF"]] = -true[:, i["aVR"]] - true[:, i["aVL"]]
+    read = true + rng.normal(scale=0.02, size=true.shape)  # reading noise, in mV
+    read[150:, i["III"]] += 1.0  # a misread stretch of III
+    out = _einthoven(read)
+    ok = slice(0, 150)
+    assert np.allclose(out[ok, i["I"]] - out[ok, i["II"]] + out[ok, i["III"]], 0, atol=1e-12)
     assert np.allclose(out[:, i["aVR"]] + out[:, i["aVL"]] + out[:, i["aVF"]], 0, atol=1e-12)
+    # the projection removes part of the noise
+    assert np.abs(out[ok, :6] - true[ok, :6]).mean() < np.abs(read[ok, :6] - true[ok, :6]).mean()
+    # where one lead is far off, the other two are not spoilt: those instants stay as read
+    assert np.array_equal(out[150:, i["I"]], read[150:, i["I"]])
     # the chest leads are untouched; a group with a missing lead is left as it is
-    assert np.array_equal(out[:, 6:], sig[:, 6:])
-    sig[:, i["III"]] = np.nan
-    out = _einthoven(sig)
-    assert np.array_equal(out[:, i["I"]], sig[:, i["I"]])
+    assert np.array_equal(out[:, 6:], read[:, 6:])
+    read[:, i["III"]] = np.nan
+    out = _einthoven(read)
+    assert np.array_equal(out[:, i["I"]], read[:, i["I"]])
 
 
 def test_a_page_without_an_ecg_gives_nan_leads_not_a_crash():
@@ -214,3 +223,31 @@ def test_a_page_without_an_ecg_gives_nan_leads_not_a_crash():
     result = digitize(blank, model=False)
     assert np.isnan(result.record.signals).all()
     assert any("not found" in n or "no trace" in n for n in result.notes)
+
+
+def test_grid_displacement_measures_a_smooth_warp(record):
+    """A page bent by a few pixels (as curl leaves it after the homography) is measured."""
+    from ecgkit.digitize.warp import grid_displacement
+
+    page = _page(record)
+    rect = rectify(page.image)
+    img = rect.image
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bend_y = 4.0 * np.sin(np.pi * xx / w)  # the page's middle sags 4 px
+    bend_x = 3.0 * yy / h  # and the bottom slides 3 px right
+    # remap samples the source at (x - dx, y - dy): content moves by (+dx, +dy)
+    warped = cv2.remap(img, xx - bend_x, yy - bend_y, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    ink = classical_ink(img, rect.px_per_mm)
+    flat = grid_displacement(img, rect.px_per_mm, ink)
+    assert np.abs(flat.dx).max() == 0 and np.abs(flat.dy).max() == 0  # nothing to correct
+    d = grid_displacement(warped, rect.px_per_mm, classical_ink(warped, rect.px_per_mm))
+    assert d.valid > 0.8
+    ys, xs = np.mgrid[int(0.2 * h) : int(0.8 * h) : 50, int(0.2 * w) : int(0.8 * w) : 50]
+    ddx, ddy = d.at(xs.ravel(), ys.ravel())
+    want_x = 3.0 * ys.ravel() / h
+    want_y = 4.0 * np.sin(np.pi * xs.ravel() / w)
+    # up to a constant: the field is relative
+    assert np.abs((ddx - ddx.mean()) - (want_x - want_x.mean())).max() < 0.4
+    assert np.abs((ddy - ddy.mean()) - (want_y - want_y.mean())).max() < 0.4

@@ -190,6 +190,11 @@ def grid_displacement(rgb: np.ndarray, px_per_mm: float,
     for m, axis in ((vert, 1), (horiz, 0)):
         ph, st = _phases(m, axis, period, step, tile)
         ok = st > _MIN_CONTRAST
+        # a tile that reaches past the grid's edge (the header, the margin) is biased by
+        # it: trust nodes whose whole tile is on the grid, and extend them outwards
+        inner = cv2.erode(ok.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        if inner.sum() >= 4:
+            ok = inner
         un = _unwrap_field(ph, ok)
         # phase -> position of the lines: y0 = -phase * period / (2 pi)
         pos = -un * period / (2 * np.pi) / f  # in full-resolution pixels
@@ -198,7 +203,7 @@ def grid_displacement(rgb: np.ndarray, px_per_mm: float,
         pos -= np.median(pos)
         # a flat page's field is measuring noise (tenths of a pixel) that would only
         # jitter the steep QRS strokes: leave it out
-        if np.ptp(pos) < _MIN_RANGE_PX:
+        if np.percentile(pos, 97) - np.percentile(pos, 3) < _MIN_RANGE_PX:
             pos[:] = 0.0
         fields.append(pos)
         valid = min(valid, float(ok.mean()))
