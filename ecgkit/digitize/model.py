@@ -129,6 +129,12 @@ class TraceModel:
                     inner = col[1:-1]
                     is_peak = (inner >= max(0.3 * top_v, 0.15)) & (inner >= col[:-2])
                     peaks = np.flatnonzero(is_peak & (inner >= col[2:])) + 1
+                    # a peak on the followed run first; off it only where the run has none
+                    # (a spike narrower than the pen): so the read-out cannot wander onto a
+                    # neighbour's trace that the tip of a QRS touched
+                    on_run = peaks[(peaks + a + y0 >= t_i - 3) & (peaks + a + y0 <= b_i + 3)]
+                    if len(on_run):
+                        peaks = on_run
                     if len(peaks) == 0:
                         k = int(np.argmax(col))
                     elif prev is not None and len(peaks) > 1:

@@ -93,6 +93,7 @@ class Digitized:
 
 Path2 = tuple[np.ndarray, np.ndarray]
 _EINTHOVEN_MAX_MV = 0.15
+_SHARED_COLUMNS = 20  # two paths sharing this many columns took one trace
 
 
 def _merge(model_xy: Path2, classical_xy: Path2) -> Path2:
@@ -109,6 +110,45 @@ def _merge(model_xy: Path2, classical_xy: Path2) -> Path2:
         mx, my = np.r_[mx, cx[keep]], np.r_[my, cy[keep]]
     order = np.argsort(mx, kind="stable")
     return mx[order], my[order]
+
+
+def _follow_all(ink: np.ndarray, panels: list, up: int, reach: float) -> list[tuple]:
+    """Follow every panel; where two took the same trace, the one it strays from re-follows.
+
+    Traces of neighbouring rows can cross or touch (a wandering baseline, a QRS tall enough
+    to reach the next row): a follower can then take its neighbour's trace. Where two
+    panels' paths share ``_SHARED_COLUMNS`` columns or more, the panel whose own zero line
+    the shared stretch lies further from gives it up and is followed again on the ink
+    without the other's path.
+    """
+    paths = [follow(ink, p, up, up, start_reach=reach) for p in panels]
+    for a in range(len(panels)):
+        for b in range(len(panels)):
+            pa, pb = panels[a], panels[b]
+            if a == b or pa.row == pb.row:
+                continue
+            ca, ta, ba = paths[a]
+            cb, tb, bb = paths[b]
+            lo, hi = max(ca[0], cb[0]), min(ca[-1], cb[-1])
+            if hi <= lo:
+                continue
+            ia = slice(int(lo - ca[0]), int(hi - ca[0]) + 1)
+            ib = slice(int(lo - cb[0]), int(hi - cb[0]) + 1)
+            both = np.isfinite(ta[ia]) & np.isfinite(tb[ib])
+            shared = both & (ta[ia] <= bb[ib]) & (tb[ib] <= ba[ia])
+            if shared.sum() < _SHARED_COLUMNS:
+                continue
+            # the path belongs to the panel whose zero line it keeps nearer
+            stray_a = np.nanmean(np.abs((ta[ia] + ba[ia])[shared] / 2 - pa.baseline))
+            stray_b = np.nanmean(np.abs((tb[ib] + bb[ib])[shared] / 2 - pb.baseline))
+            if stray_a <= stray_b:
+                continue
+            masked = ink.copy()
+            for c, t, bo in zip(cb, tb, bb, strict=True):
+                if np.isfinite(t):
+                    masked[int(t) - 1 : int(bo) + 2, int(c)] = 0.0
+            paths[a] = follow(masked, pa, up, up, start_reach=reach)
+    return paths
 
 
 def _einthoven(signals: np.ndarray) -> np.ndarray:
@@ -186,9 +226,12 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     measured = rect.grid.get("scale_measured", True)
     shift = grid_displacement(rect.image, ppmm, ink) if measured else None
     x_ref = lay.x_trace - 7.0 * ppmm
-    for p in lay.panels:
-        up = int(min(pitch * 0.95, 30 * ppmm))
-        cols, top, bot = follow(ink, p, up, up)
+    # a QRS can reach well into the neighbouring rows (up to 3 mV); a trace starts nearer
+    # its own row's line than the neighbours'
+    up = int(min(pitch * 1.6, 30 * ppmm))
+    reach = min(0.45 * pitch, 15 * ppmm)
+    paths = _follow_all(ink, lay.panels, up, reach)
+    for p, (cols, top, bot) in zip(lay.panels, paths, strict=True):
         x, y = read_runs(ink, cols, top, bot, pen)
         sure = 1.0
         if tm is not None:

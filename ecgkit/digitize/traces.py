@@ -17,6 +17,8 @@ import numpy as np
 
 from ecgkit.digitize.layout_detect import PanelBox
 
+_PULL = 0.25  # weight of the distance to the zero line when runs fork
+
 
 def classical_ink(rgb: np.ndarray, px_per_mm: float) -> np.ndarray:
     """Trace-ink probability without a model: dark, uncoloured pixels on normalised paper.
@@ -88,8 +90,10 @@ def pen_width(ink: np.ndarray, panels: list[PanelBox]) -> float:
     return float(np.clip(np.percentile(heights, 30), 1.0, 12.0))
 
 
-def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
-           threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int, threshold: float = 0.5,
+           start_cols: int = 8,
+           start_reach: float | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Follow one panel's trace column by column through its band.
 
     Parameters
@@ -101,6 +105,11 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
         Band above and below the baseline (pixels).
     threshold : float
         Ink probability that counts as ink.
+    start_cols : int
+        The trace is picked up in the column of the first ``start_cols`` whose run lies
+        nearest the baseline.
+    start_reach : float, optional
+        How far from the baseline (pixels) the trace may start (default: half the band).
 
     Returns
     -------
@@ -119,7 +128,8 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
     bot = np.full(n, np.nan)
     prev: tuple[float, float] | None = None
     base = panel.baseline - y0
-    start_reach = max(up, down) * 0.5
+    if start_reach is None:
+        start_reach = max(up, down) * 0.5
     lost = 0
     # the runs of every column at once: starts and ends in column order
     d = np.diff(np.pad(band, ((1, 1), (0, 0))).astype(np.int8), axis=0).T
@@ -127,7 +137,26 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
     e_row = np.nonzero(d == -1)[1] - 1
     bounds = np.searchsorted(s_col, np.arange(n + 1))
     all_runs = np.stack([s_row, e_row], axis=1)
-    for i in range(n):
+    # start in the column, of the first few, whose run lies nearest the zero line: the
+    # trace's very first column can be faint, and a label or a line of text then be nearer
+    # (a column crossed by a broken grid line, many runs, and one-pixel specks are no start)
+    first = -1
+    best = start_reach
+    for i in range(min(n, start_cols)):
+        runs = all_runs[bounds[i] : bounds[i + 1]]
+        runs = runs[runs[:, 1] > runs[:, 0]]
+        if 0 < len(runs) <= 4:
+            d_min = float(np.min(np.abs((runs[:, 0] + runs[:, 1]) / 2 - base)))
+            if d_min < best - 2:
+                first, best = i, d_min
+    if first >= 0:
+        runs = all_runs[bounds[first] : bounds[first + 1]]
+        runs = runs[runs[:, 1] > runs[:, 0]]
+        j = int(np.argmin(np.abs((runs[:, 0] + runs[:, 1]) / 2 - base)))
+        top[first], bot[first] = runs[j]
+        prev = (float(runs[j, 0]), float(runs[j, 1]))
+    first = max(first + 1, 0)
+    for i in range(first, n):
         runs = all_runs[bounds[i] : bounds[i + 1]]
         if len(runs) == 0:
             lost += 1
@@ -146,9 +175,17 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int,
             if len(touching) == 1:
                 j = int(touching[0])
             elif len(touching) > 1:
-                # several: the one that overlaps most, then nearest the previous centre
+                # several (the trace parts from a neighbour's that crossed it): the one
+                # nearest the previous centre, drawn a little towards the row's zero line,
+                # where a trace returns and a neighbour's spike or wander leaves
                 mid = (pt + pb) / 2
-                d = np.abs((runs[touching, 0] + runs[touching, 1]) / 2 - mid)
+                centres = (runs[touching, 0] + runs[touching, 1]) / 2
+                d = np.abs(centres - mid) + _PULL * np.abs(centres - base)
+                # a speck of noise or a grid dot beside a steep stroke touches it too: the
+                # stroke's continuation overlaps the previous run most
+                overlap = (np.minimum(runs[touching, 1], pb) - np.maximum(runs[touching, 0], pt))
+                best = overlap.max()
+                d[overlap < best - 2] = np.inf
                 j = int(touching[np.argmin(d)])
             else:
                 mid = (pt + pb) / 2
