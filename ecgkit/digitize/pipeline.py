@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.signal import butter, sosfiltfilt
 
 from ecgkit.digitize.io import load_image
 from ecgkit.digitize.layout_detect import detect_layout
@@ -151,6 +152,21 @@ def _follow_all(ink: np.ndarray, panels: list, up: int, reach: float) -> list[tu
     return paths
 
 
+def _lowpass(sig: np.ndarray, fs: float, cutoff: float) -> np.ndarray:
+    """Zero-phase 2nd-order Butterworth low-pass of each stretch of finite samples."""
+    out = sig.copy()
+    ok = np.isfinite(sig)
+    if not ok.any() or cutoff >= fs / 2:
+        return out
+    sos = butter(2, cutoff / (fs / 2), output="sos")
+    idx = np.flatnonzero(ok)
+    segs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
+    for seg in segs:
+        if len(seg) > 30:
+            out[seg] = sosfiltfilt(sos, sig[seg])
+    return out
+
+
 def _einthoven(signals: np.ndarray) -> np.ndarray:
     """Project the limb leads onto the relations they obey where each was read on its own.
 
@@ -242,6 +258,9 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
         xs, ys = (x, y) if shift is None else shift.correct(x, y, x_ref, p.baseline)
         order = np.argsort(xs, kind="stable")
         sig, cover = to_signal(xs[order], ys[order], p, lay.px_per_s, fs, n)
+        # the page cannot show more than about a quarter of its half-pixel sampling rate
+        # (100 Hz at 25 mm/s and 200 DPI); above that the reading is only jitter
+        sig = _lowpass(sig, fs, 0.5 * lay.px_per_s)
         k = LEADS.index(p.lead)
         conf = float(np.clip(cover * sure, 0.0, 1.0))
         if p.rhythm or p.lead not in rhythm_leads:
