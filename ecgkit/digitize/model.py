@@ -21,6 +21,9 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "trace.onnx"
 _CHUNK = 96  # columns per inference window
 _CONTEXT = 24  # pixels of context around a window
 _JUMP = 40  # most the centre line moves in half a pixel column (px)
+# rows each side of the peak in the soft arg-max: the whole blurred response of a thick or
+# blurred stroke (measured: +0.6 to +1.3 dB per preset over +-2 rows)
+_SOFT = 10
 
 
 class TraceModel:
@@ -141,7 +144,7 @@ class TraceModel:
                         k = int(peaks[np.argmin(np.abs(peaks + (a + y0) - prev))])
                     else:
                         k = int(peaks[np.argmax(col[peaks])])
-                    lo, hi = max(0, k - 2), min(len(col), k + 3)
+                    lo, hi = max(0, k - _SOFT), min(len(col), k + _SOFT + 1)
                     wts = col[lo:hi]
                     y = y0 + a + float((np.arange(lo, hi) * wts).sum() / wts.sum())
                     xs.append(c - 0.25 + 0.5 * half)
