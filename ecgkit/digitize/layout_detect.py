@@ -1,10 +1,12 @@
 """Layout: which lead is where on a rectified page.
 
-Works on the trace-ink probability of an axis-aligned page at a known scale. Rows are the
-peaks of the ink's horizontal projection; each row's calibration pulse gives where the traces
-start and the gain; the short separator ticks between columns say how many leads a row holds;
-the number of rows and columns picks one of the layouts the generator makes (3x4 with 0, 1 or
-3 rhythm strips, 6x2, 12x1, 2x6), in standard lead order.
+Works on the trace-ink probability of an axis-aligned page. The calibration pulses, found by
+a matched filter (:func:`find_pulses`), give the rows, 0 mV (each pulse's foot), time 0 (the
+rising edge), the speed and the gain, and, where the grid gave no scale, the scale
+(:func:`pulse_scale`). Without pulses, rows are the peaks of the ink's horizontal projection.
+The short separator ticks between columns say how many leads a row holds; the number of rows
+and columns picks one of the layouts the generator makes (3x4 with 0, 1 or 3 rhythm strips,
+6x2, 12x1, 2x6), in standard lead order.
 """
 
 from __future__ import annotations
