@@ -251,3 +251,26 @@ def test_grid_displacement_measures_a_smooth_warp(record):
     # up to a constant: the field is relative
     assert np.abs((ddx - ddx.mean()) - (want_x - want_x.mean())).max() < 0.4
     assert np.abs((ddy - ddy.mean()) - (want_y - want_y.mean())).max() < 0.4
+
+
+def test_two_panels_that_took_one_trace_are_told_apart():
+    """A neighbour's wandering trace passes the start of this one: each keeps its own."""
+    from ecgkit.digitize.layout_detect import PanelBox
+    from ecgkit.digitize.pipeline import _follow_all
+
+    ink = np.zeros((320, 400), np.float32)
+    x = np.arange(400)
+    own_a = np.full(400, 130.0)  # row A's trace: flat, 30 px under its zero line (an offset)
+    # row B's trace starts by A's zero line and crosses A's on its way down to its own
+    wander_b = np.clip(102.0 + 0.5 * x, 102.0, 200.0)
+    for c in range(400):
+        ink[int(own_a[c]) - 1 : int(own_a[c]) + 2, c] = 1.0
+        lo = int(wander_b[max(0, c - 1)])
+        ink[min(lo, int(wander_b[c])) - 1 : max(lo, int(wander_b[c])) + 2, c] = 1.0
+    a = PanelBox("V1", 0.0, 399.0, 100.0, 0.0, 2.0, 0, True, 78.7)
+    b = PanelBox("V5", 0.0, 399.0, 200.0, 0.0, 2.0, 1, True, 78.7)
+    (_, ta, ba), (_, tb, bb) = _follow_all(ink, [a, b], up=150, reach=45)
+    mid_a, mid_b = (ta + ba) / 2, (tb + bb) / 2
+    assert np.nanmax(np.abs(mid_a[100:] - 130)) < 2  # A is on its own trace, not on B's
+    assert np.nanmax(np.abs(mid_b[:150] - wander_b[:150])) < 2
+    assert np.nanmax(np.abs(mid_b[200:] - 200)) < 2

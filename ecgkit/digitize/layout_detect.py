@@ -222,14 +222,7 @@ def _refine_rise(ink: np.ndarray, x: float, foot: float, gain: float,
     if xa < 0 or xb > w or ya < 0 or yb > h or yb <= ya:
         return float(x)
     prof = ink[ya:yb, xa:xb].mean(axis=0).astype(np.float64)
-    if prof.max() < 0.2:
-        return float(x)
-    on = prof >= 0.3 * prof.max()
-    c = int(round(x)) - xa
-    runs = _runs(on)
-    a, b = runs[int(np.argmin([min(abs(a - c), abs(b - c)) for a, b in runs]))]
-    cols = np.arange(a, b + 1)
-    return float(xa + (cols * prof[a : b + 1]).sum() / prof[a : b + 1].sum())
+    return float(x) if prof.max() < 0.2 else xa + _stroke_centre(prof, int(round(x)) - xa)
 
 
 def _refine_foot(ink: np.ndarray, x_stub: float, foot: float, px_per_mm: float) -> float:
@@ -246,16 +239,15 @@ def _refine_row(ink: np.ndarray, xa: float, xb: float, y: float, px_per_mm: floa
     if xa_i < 0 or xb_i > w or ya < 0 or yb > h or xb_i <= xa_i:
         return float(y)
     prof = ink[ya:yb, xa_i:xb_i].mean(axis=1).astype(np.float64)
-    if prof.max() < 0.2:
-        return float(y)
-    # the run of ink nearest the coarse row
-    on = prof >= 0.3 * prof.max()
-    c = int(round(y)) - ya
-    runs = _runs(on)
-    j = int(np.argmin([min(abs(a - c), abs(b - c)) for a, b in runs]))
-    a, b = runs[j]
-    rows = np.arange(a, b + 1)
-    return float(ya + (rows * prof[a : b + 1]).sum() / prof[a : b + 1].sum())
+    return float(y) if prof.max() < 0.2 else ya + _stroke_centre(prof, int(round(y)) - ya)
+
+
+def _stroke_centre(prof: np.ndarray, c: int) -> float:
+    """Ink-weighted centre of the stroke (run above 30 % of the peak) nearest index ``c``."""
+    runs = _runs(prof >= 0.3 * prof.max())
+    a, b = runs[int(np.argmin([min(abs(a - c), abs(b - c)) for a, b in runs]))]
+    idx = np.arange(a, b + 1)
+    return float((idx * prof[a : b + 1]).sum() / prof[a : b + 1].sum())
 
 
 def pulse_scale(ink: np.ndarray, pulses: Pulses, px_per_mm: float) -> tuple[float, float]:

@@ -130,6 +130,8 @@ def _follow_all(ink: np.ndarray, panels: list, up: int, reach: float) -> list[tu
                 continue
             ca, ta, ba = paths[a]
             cb, tb, bb = paths[b]
+            if len(ca) == 0 or len(cb) == 0:
+                continue
             lo, hi = max(ca[0], cb[0]), min(ca[-1], cb[-1])
             if hi <= lo:
                 continue
@@ -147,7 +149,7 @@ def _follow_all(ink: np.ndarray, panels: list, up: int, reach: float) -> list[tu
             masked = ink.copy()
             for c, t, bo in zip(cb, tb, bb, strict=True):
                 if np.isfinite(t):
-                    masked[int(t) - 1 : int(bo) + 2, int(c)] = 0.0
+                    masked[max(0, int(t) - 1) : int(bo) + 2, int(c)] = 0.0
             paths[a] = follow(masked, pa, up, up, start_reach=reach)
     return paths
 
