@@ -21,7 +21,7 @@ import numpy as np
 #: Pixels per mm of the rectified page (200 DPI, the generator's default).
 TARGET_PX_PER_MM = 200.0 / 25.4
 _MAX_SIDE = 1400  # line detection runs on a copy at most this large
-_MIN_STRENGTH = 0.6  # grid_period strength of a real grid
+_MIN_STRENGTH = 0.5  # grid_period strength of a real grid
 
 
 @dataclass
