@@ -20,7 +20,6 @@ from scipy.signal import find_peaks
 
 SPEED = 25.0  # mm/s
 GAIN = 10.0  # mm/mV
-_PULSE_REGION_MM = 8.0  # stub + pulse + stub + gap before the trace (ecgkit.layout)
 
 _ROWS_3X4 = [["I", "aVR", "V1", "V4"], ["II", "aVL", "V2", "V5"], ["III", "aVF", "V3", "V6"]]
 _ROWS_6X2 = [["I", "V1"], ["II", "V2"], ["III", "V3"], ["aVR", "V4"], ["aVL", "V5"],
@@ -166,6 +165,10 @@ def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
     hard = (small > 0.5).astype(np.uint8)
     best: tuple[float, Pulses] | None = None
     for speed in (25.0, 50.0, 12.5):
+        # horizontal strokes at least 60 % of the pulse's width (for the crossing count)
+        run = max(3, int(0.12 * speed * pm))
+        strokes = cv2.morphologyEx(hard, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+        strokes = strokes.astype(np.float32)
         for gain in (10.0, 5.0, 20.0):
             (line, inside, above, rows_in), m, foot = _pulse_masks(speed, gain, pm)
             if line.shape[0] >= small.shape[0] or line.shape[1] >= small.shape[1]:
@@ -173,9 +176,7 @@ def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
             r = cv2.matchTemplate(soft, line, cv2.TM_CCORR)
             blank = np.maximum(cv2.matchTemplate(small, inside, cv2.TM_CCORR),
                                cv2.matchTemplate(small, above, cv2.TM_CCORR))  # fmt: skip
-            run = max(3, int(0.12 * speed * pm))  # 60 % of the pulse's width
-            strokes = cv2.morphologyEx(hard, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
-            crossing = cv2.matchTemplate(strokes.astype(np.float32), rows_in, cv2.TM_CCORR)
+            crossing = cv2.matchTemplate(strokes, rows_in, cv2.TM_CCORR)
             r = r - 2.0 * blank - 0.5 * np.clip(crossing, 0.0, 2.0)
             size = (int(4 * pm) | 1, int(4 * pm) | 1)
             py, px = np.nonzero((r == maximum_filter(r, size=size)) & (r > 0.5))
@@ -446,7 +447,7 @@ def _rows_from_projection(ink: np.ndarray, binary: np.ndarray, px_per_mm: float,
     px_per_mv = gain * px_per_mm
     if found:
         rise = float(np.median([p[0] for p in found]))
-        x_trace = rise - 1.0 * px_per_mm + _PULSE_REGION_MM * px_per_mm
+        x_trace = rise - 1.0 * px_per_mm + _pulse_region_mm(speed) * px_per_mm
         heights = np.array([p[1] for p in found])
         heights = heights[heights > 2 * px_per_mm]
         if len(heights):

@@ -228,7 +228,8 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     ink = classical_ink(rect.image, ppmm)
     if tm is None:
         notes.append("classical reading (no trace model)")
-    lay = detect_layout(ink, ppmm, scale_known=rect.grid.get("scale_measured", True))
+    measured = rect.grid.get("scale_measured", True)
+    lay = detect_layout(ink, ppmm, scale_known=measured)
     notes += lay.notes
     pen = pen_width(ink, lay.panels)
     shown = max([p.t1 for p in lay.panels], default=duration)
@@ -241,7 +242,6 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     rhythm_leads = {p.lead for p in lay.panels if p.rhythm}
     # what the homography left (curl, a scanner's skew): moved back relative to each row's
     # pulse, where 0 mV and time 0 are read
-    measured = rect.grid.get("scale_measured", True)
     shift = grid_displacement(rect.image, ppmm, ink) if measured else None
     x_ref = lay.x_trace - 7.0 * ppmm
     # a QRS can reach well into the neighbouring rows (up to 3 mV); a trace starts nearer

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.ndimage import map_coordinates
+from scipy.ndimage import distance_transform_edt, map_coordinates
 
 from ecgkit.digitize.rectify import line_map
 
@@ -145,8 +145,6 @@ def _fill(field: np.ndarray) -> np.ndarray:
         return np.zeros(field.shape)
     if not bad.any():
         return field
-    from scipy.ndimage import distance_transform_edt
-
     idx = distance_transform_edt(bad, return_distances=False, return_indices=True)
     return field[tuple(idx)]
 
