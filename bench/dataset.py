@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ecgkit.dataset import dask_executor
 from ecgkit.generate import Job, JobResult, RunSettings, generate, run_job
+from ecgkit.generate.dataset import dask_executor
 
 PAPER_IMAGES = 21_801
 REPO = Path(__file__).resolve().parent.parent

@@ -29,8 +29,8 @@ from ecgkit.digitize import digitize
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate import snr, snr_record
 from ecgkit.generate import make_sample
-from ecgkit.record import Record, read_record
-from ecgkit.synth import builtin_record
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import Record, read_record
 
 PRESETS = ["clean", "challenge2024", "scan", "photo", "archive"]
 TARGETS = {"clean": 22, "challenge2024": 20, "scan": 18, "photo": 12, "archive": 12}

@@ -20,8 +20,8 @@ import numpy as np
 from ecgkit.evaluate.intervals import measure_intervals
 from ecgkit.evaluate.metrics import record_metrics
 from ecgkit.evaluate.report import evaluate_records
-from ecgkit.record import Record
-from ecgkit.synth import builtin_record
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import Record
 
 
 def main() -> None:

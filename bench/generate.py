@@ -21,11 +21,11 @@ import tracemalloc
 from pathlib import Path
 
 from ecgkit.generate import make_sample
-from ecgkit.layout import make_layout
-from ecgkit.presets import list_presets
-from ecgkit.render import render
-from ecgkit.sample import encode_image, write_sample
-from ecgkit.synth import builtin_record
+from ecgkit.generate.layout import make_layout
+from ecgkit.generate.presets import list_presets
+from ecgkit.generate.render import render
+from ecgkit.generate.sample import encode_image, write_sample
+from ecgkit.generate.synth import builtin_record
 
 
 def timed(fn, repeats: int) -> list[float]:

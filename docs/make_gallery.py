@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 
 from ecgkit.generate import make_sample
-from ecgkit.presets import list_presets
-from ecgkit.render import get_font
-from ecgkit.synth import builtin_record
+from ecgkit.generate.presets import list_presets
+from ecgkit.generate.render import get_font
+from ecgkit.generate.synth import builtin_record
 
 ORDER = ("clean", "challenge2024", "scan", "photo", "archive")
 THUMB_W = 640

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ecgkit import __version__
 from ecgkit.errors import EcgkitError
-from ecgkit.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS
-from ecgkit.render import FONTS, GRID_CHOICES
+from ecgkit.generate.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS
+from ecgkit.generate.render import FONTS, GRID_CHOICES
 
 
 def _fail(message: str) -> int:
@@ -87,7 +87,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict]:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Run ``ecgkit generate --replay``."""
-    from ecgkit.generate import replay_sample
+    from ecgkit.generate.batch import replay_sample
 
     failed = 0
     for path in args.replay:
@@ -106,7 +106,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     """Run ``ecgkit generate``."""
     from tqdm import tqdm
 
-    from ecgkit.generate import generate
+    from ecgkit.generate.batch import generate
 
     if args.replay:
         return cmd_replay(args)
@@ -131,7 +131,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     try:
         if args.scheduler:
-            from ecgkit.dataset import dask_executor, parse_split
+            from ecgkit.generate.dataset import dask_executor, parse_split
 
             parse_split(args.split)  # bad options fail before a cluster starts
             with dask_executor(args.scheduler) as (executor, threads):
@@ -245,9 +245,9 @@ def cmd_digitize(args: argparse.Namespace) -> int:
     """Run ``ecgkit digitize``."""
     from tqdm import tqdm
 
+    from ecgkit.app.digitize import digitize_array, load_model, mean_confidence, record_name
     from ecgkit.digitize.io import load_image
-    from ecgkit.record import write_csv, write_wfdb
-    from ecgkit.ui_digitize import digitize_array, load_model, mean_confidence, record_name
+    from ecgkit.io import write_csv, write_wfdb
 
     if not (50.0 <= args.fs <= 10000.0):
         return _fail(f"--fs must be between 50 and 10000 Hz, got {args.fs:g}")

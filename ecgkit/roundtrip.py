@@ -27,10 +27,10 @@ from typing import Any
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.intervals import _check_method, _lead_set
 from ecgkit.evaluate.report import evaluate_records
-from ecgkit.generate import Job, load_source, make_sample, plan_jobs
-from ecgkit.presets import Preset, load_preset
-from ecgkit.record import Record, read_record, write_wfdb
-from ecgkit.sample import encode_image, write_sample
+from ecgkit.generate.batch import Job, load_source, make_sample, plan_jobs
+from ecgkit.generate.presets import Preset, load_preset
+from ecgkit.generate.sample import encode_image, write_sample
+from ecgkit.io import Record, read_record, write_wfdb
 
 __all__ = ["ImageResult", "RoundTrip", "digitize", "roundtrip", "roundtrip_records"]
 

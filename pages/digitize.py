@@ -4,7 +4,7 @@ import hashlib
 
 import streamlit as st
 
-from ecgkit import ui_digitize
+from ecgkit.app import digitize as ui_digitize
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.figures import overlay_figure
 

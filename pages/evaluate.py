@@ -4,14 +4,14 @@ import hashlib
 
 import streamlit as st
 
-from ecgkit import ui_evaluate
+from ecgkit.app import evaluate as ui_evaluate
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate import figures
 from ecgkit.evaluate.intervals import INTERVALS
 from ecgkit.evaluate.report import report_html
-from ecgkit.presets import list_presets
-from ecgkit.record import records_from_uploads
-from ecgkit.synth import builtin_record
+from ecgkit.generate.presets import list_presets
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import records_from_uploads
 
 UPLOAD_TYPES = ["hea", "dat", "mat", "zip"]
 

@@ -5,13 +5,13 @@ import json
 
 import streamlit as st
 
-from ecgkit import ui
+from ecgkit.app import generate as ui
 from ecgkit.errors import EcgkitError
-from ecgkit.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS
-from ecgkit.presets import list_presets
-from ecgkit.record import records_from_uploads
-from ecgkit.render import GRID_CHOICES
-from ecgkit.synth import builtin_record
+from ecgkit.generate.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS
+from ecgkit.generate.presets import list_presets
+from ecgkit.generate.render import GRID_CHOICES
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import records_from_uploads
 
 UPLOAD_TYPES = ["hea", "dat", "mat", "csv", "zip"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ecgkit.digitize.pipeline import Digitized, LeadResult
-from ecgkit.record import LEADS, Record
-from ecgkit.render import Page
+from ecgkit.generate.render import Page
+from ecgkit.io import LEADS, Record
 
 
 def digitized_from_page(page: Page, *, name: str = "digitized") -> Digitized:

@@ -11,8 +11,8 @@ import pytest
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate import INTERVALS, agreement, interval_agreement, snr_record
 from ecgkit.evaluate import figures as F
-from ecgkit.record import LEADS, Record
-from ecgkit.synth import builtin_record
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import LEADS, Record
 
 REF = [100.0, 200.0, 300.0, 400.0, np.nan]
 EST = [110.0, 190.0, 320.0, np.nan, np.nan]

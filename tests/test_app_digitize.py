@@ -15,8 +15,8 @@ from PIL import Image  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from ecgkit.generate import make_sample  # noqa: E402
-from ecgkit.record import write_wfdb  # noqa: E402
-from ecgkit.synth import builtin_record  # noqa: E402
+from ecgkit.generate.synth import builtin_record  # noqa: E402
+from ecgkit.io import write_wfdb  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

@@ -13,8 +13,8 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from ecgkit.record import Record, write_wfdb  # noqa: E402
-from ecgkit.synth import builtin_record  # noqa: E402
+from ecgkit.generate.synth import builtin_record  # noqa: E402
+from ecgkit.io import Record, write_wfdb  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 N_FIGURES = 5  # heatmap, box plot, Bland-Altman, scatter, overlay

@@ -4,10 +4,10 @@ import pytest
 from ecgkit.artifacts import REGISTRY, STAGES, apply_artifacts, register, replay_artifacts
 from ecgkit.artifacts.base import Artifact, HomographyMap, warp_page, with_image
 from ecgkit.errors import EcgkitError
-from ecgkit.layout import make_layout
-from ecgkit.record import LEADS
-from ecgkit.render import render
-from ecgkit.synth import builtin_record
+from ecgkit.generate.layout import make_layout
+from ecgkit.generate.render import render
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import LEADS
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from ecgkit.artifacts.geometry import (
     bilinear_resize_at,
     make_background,
 )
-from ecgkit.layout import Paper, make_layout
-from ecgkit.record import LEADS
-from ecgkit.render import render
-from ecgkit.synth import builtin_record
+from ecgkit.generate.layout import Paper, make_layout
+from ecgkit.generate.render import render
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import LEADS
 
 NAMES = ["rotation", "perspective", "curl", "wrinkles", "creases"]
 STRENGTHS = [0.0, 0.5, 1.0]

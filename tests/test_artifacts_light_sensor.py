@@ -9,9 +9,9 @@ import ecgkit.artifacts.sensor  # noqa: F401  (registers the sensor family)
 from ecgkit.artifacts import REGISTRY, STAGES, apply_artifacts, replay_artifacts
 from ecgkit.artifacts.base import with_image
 from ecgkit.artifacts.sensor import blur_kernel, downsample_matrix, jpeg_roundtrip
-from ecgkit.layout import make_layout
-from ecgkit.render import render
-from ecgkit.synth import builtin_record
+from ecgkit.generate.layout import make_layout
+from ecgkit.generate.render import render
+from ecgkit.generate.synth import builtin_record
 
 EXPECTED = {
     "illumination": "light",

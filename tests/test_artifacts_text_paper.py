@@ -9,10 +9,10 @@ import ecgkit.artifacts.paper  # noqa: F401
 import ecgkit.artifacts.text  # noqa: F401
 from ecgkit.artifacts import REGISTRY, STAGES
 from ecgkit.artifacts.handwriting import glyph_strokes, text_strokes
-from ecgkit.layout import make_layout
-from ecgkit.record import Record
-from ecgkit.render import render
-from ecgkit.synth import builtin_record
+from ecgkit.generate.layout import make_layout
+from ecgkit.generate.render import render
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import Record
 
 INK = {"printed_text": "printed", "stamp": "stamp", "handwriting": "handwriting"}
 OCCLUDING = {"holes", "torn_corner"}
@@ -177,9 +177,9 @@ def test_strength_scales_the_effect(page):
 def test_occlusions_clear_the_lead_mask_where_the_ink_is_hidden(name):
     import ecgkit.artifacts.paper  # noqa: F401  (registers)
     from ecgkit.artifacts import REGISTRY
-    from ecgkit.layout import make_layout
-    from ecgkit.render import render
-    from ecgkit.synth import builtin_record
+    from ecgkit.generate.layout import make_layout
+    from ecgkit.generate.render import render
+    from ecgkit.generate.synth import builtin_record
 
     page = render(builtin_record(0), make_layout("3x4+II", margin_mm=2, header_mm=4))
     art = REGISTRY[name]

@@ -32,7 +32,7 @@ def test_upload_an_image_see_the_result_and_download_the_record(
     from playwright.sync_api import Error as PlaywrightError
 
     from ecgkit.generate import make_sample
-    from ecgkit.synth import builtin_record
+    from ecgkit.generate.synth import builtin_record
 
     image = tmp_path / "upload.png"
     Image.fromarray(make_sample(builtin_record(2), preset="clean").image).save(image)
@@ -73,7 +73,7 @@ def test_upload_an_image_see_the_result_and_download_the_record(
     with zipfile.ZipFile(path) as zf:
         assert sorted(zf.namelist()) == ["upload.dat", "upload.hea"]
         zf.extractall(tmp_path / "record")
-    from ecgkit.record import read_wfdb
+    from ecgkit.io import read_wfdb
 
     rec = read_wfdb(tmp_path / "record" / "upload.hea")
     assert rec.signals.shape[1] == 12 and rec.fs == 500

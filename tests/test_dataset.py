@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from ecgkit.cli import main
-from ecgkit.dataset import (
+from ecgkit.errors import EcgkitError
+from ecgkit.generate import Job, JobResult, RunSettings, generate, run_job
+from ecgkit.generate.dataset import (
     MANIFEST,
     Manifest,
     assign_split,
@@ -20,8 +22,6 @@ from ecgkit.dataset import (
     read_manifest,
     read_split,
 )
-from ecgkit.errors import EcgkitError
-from ecgkit.generate import Job, JobResult, RunSettings, generate, run_job
 
 LOW = {"layout": {"dpi": 50}}
 

@@ -15,14 +15,14 @@ import pytest
 from digitize_fakes import digitized_from_page
 from PIL import Image
 
-from ecgkit import ui_digitize
+from ecgkit.app import digitize as ui_digitize
 from ecgkit.cli import main
 from ecgkit.digitize import pipeline
 from ecgkit.digitize.overlay import draw_digitized
 from ecgkit.generate import make_sample
-from ecgkit.overlay import LEAD_COLOURS
-from ecgkit.record import LEADS, read_csv, read_wfdb
-from ecgkit.synth import builtin_record
+from ecgkit.generate.overlay import LEAD_COLOURS
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import LEADS, read_csv, read_wfdb
 
 
 @pytest.fixture(scope="module")

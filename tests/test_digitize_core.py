@@ -13,9 +13,9 @@ from ecgkit.digitize.rectify import TARGET_PX_PER_MM, grid_period, line_map, rec
 from ecgkit.digitize.traces import classical_ink
 from ecgkit.evaluate import snr_record
 from ecgkit.generate import make_sample
-from ecgkit.layout import PAPER_SIZES
-from ecgkit.record import LEADS, Record
-from ecgkit.synth import builtin_record
+from ecgkit.generate.layout import PAPER_SIZES
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import LEADS, Record
 
 
 @pytest.fixture(scope="module")

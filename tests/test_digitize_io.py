@@ -16,7 +16,7 @@ from ecgkit.digitize import io as dio
 from ecgkit.digitize import load_image, looks_like_ecg
 from ecgkit.errors import EcgkitError
 from ecgkit.generate import make_sample
-from ecgkit.synth import builtin_record
+from ecgkit.generate.synth import builtin_record
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 
 from ecgkit.cli import main
 from ecgkit.generate import generate
-from ecgkit.record import LEADS, Record, read_record, write_wfdb
+from ecgkit.io import LEADS, Record, read_record, write_wfdb
 
 
 @pytest.fixture(scope="module")

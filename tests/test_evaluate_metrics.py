@@ -22,8 +22,8 @@ from ecgkit.evaluate import (
     snr_record,
 )
 from ecgkit.evaluate.metrics import KAGGLE_MAX_RATIO
-from ecgkit.record import LEADS, Record
-from ecgkit.synth import builtin_record
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import LEADS, Record
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 
 from ecgkit.cli import main
 from ecgkit.generate import generate, image_rng, make_sample, plan_jobs
-from ecgkit.record import read_wfdb
-from ecgkit.synth import builtin_record
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import read_wfdb
 
 VARIED = Path(__file__).parent / "data" / "varied.toml"
 

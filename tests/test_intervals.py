@@ -25,8 +25,8 @@ import pytest
 
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate import INTERVALS, MEDIAN_LEADS, METHODS, measure_intervals
-from ecgkit.record import Record
-from ecgkit.synth import builtin_record, random_params, synthesize
+from ecgkit.generate.synth import builtin_record, random_params, synthesize
+from ecgkit.io import Record
 
 TOL_CLEAN = {"PR": 15.0, "QRS": 20.0, "QT": 20.0, "QTc": 20.0}
 TOL_NOISY = {"PR": 15.0, "QRS": 20.0, "QT": 30.0, "QTc": 30.0}

@@ -1,8 +1,8 @@
 import pytest
 
 from ecgkit.errors import EcgkitError
-from ecgkit.layout import GRID_NAMES, Paper, make_layout, mm_to_px, parse_layout_name
-from ecgkit.record import LEADS
+from ecgkit.generate.layout import GRID_NAMES, Paper, make_layout, mm_to_px, parse_layout_name
+from ecgkit.io import LEADS
 
 
 def test_letter_200dpi_matches_ecg_image_kit_size():

@@ -3,7 +3,7 @@ import pytest
 
 from ecgkit.errors import EcgkitError
 from ecgkit.generate import draw_settings
-from ecgkit.presets import list_presets, load_preset, parse_preset
+from ecgkit.generate.presets import list_presets, load_preset, parse_preset
 
 
 def test_builtin_clean_preset_loads():

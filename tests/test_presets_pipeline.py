@@ -9,8 +9,8 @@ import pytest
 
 from ecgkit.cli import main
 from ecgkit.generate import generate, make_sample
-from ecgkit.presets import list_presets, load_preset
-from ecgkit.synth import builtin_record
+from ecgkit.generate.presets import list_presets, load_preset
+from ecgkit.generate.synth import builtin_record
 
 PRESETS = ("clean", "scan", "photo", "archive", "challenge2024")
 
@@ -91,7 +91,7 @@ def test_an_artifact_override_turns_one_off_without_changing_the_rest():
 )
 def test_bad_artifact_settings_are_refused(data, needle):
     from ecgkit.errors import EcgkitError
-    from ecgkit.presets import parse_preset
+    from ecgkit.generate.presets import parse_preset
 
     with pytest.raises(EcgkitError, match=needle):
         parse_preset(data, "mine.toml")

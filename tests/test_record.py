@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 import wfdb
 
-from ecgkit import record as rec_mod
 from ecgkit.errors import EcgkitError
-from ecgkit.record import (
+from ecgkit.io import (
     LEADS,
     Record,
     find_records,
@@ -25,6 +24,7 @@ from ecgkit.record import (
     write_csv,
     write_wfdb,
 )
+from ecgkit.io import uploads as rec_mod
 
 
 def make_record(n: int = 600, fs: float = 250.0, name: str = "synth") -> Record:
@@ -495,7 +495,7 @@ def test_uploads_zip_guards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_structured_metadata_round_trips_through_the_header(tmp_path):
-    from ecgkit.synth import builtin_record
+    from ecgkit.generate.synth import builtin_record
 
     rec = builtin_record(0)
     back = read_wfdb(write_wfdb(rec, tmp_path))

@@ -5,10 +5,10 @@ import pytest
 
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate import snr
-from ecgkit.layout import Paper, make_layout
-from ecgkit.record import LEADS, Record
-from ecgkit.render import Style, render
-from ecgkit.synth import builtin_record
+from ecgkit.generate.layout import Paper, make_layout
+from ecgkit.generate.render import Style, render
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import LEADS, Record
 
 
 def darkness(image: np.ndarray) -> np.ndarray:

@@ -18,8 +18,8 @@ from ecgkit.cli import main
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.report import evaluate_dirs
 from ecgkit.generate import generate
-from ecgkit.record import LEADS, Record
-from ecgkit.synth import builtin_record
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import LEADS, Record
 
 UNREADABLE = "synth00001"  # the stand-in refuses this image
 

@@ -17,7 +17,7 @@ import pytest
 
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate import SamplingRateWarning, align, mean_snr, snr, snr_record
-from ecgkit.record import LEADS, Record
+from ecgkit.io import LEADS, Record
 
 snr_mod = importlib.import_module("ecgkit.evaluate.snr")  # the module (``snr`` is the function)
 

@@ -1,4 +1,4 @@
-"""Tests for ecgkit.synth: the built-in dipole-model 12-lead source."""
+"""Tests for ecgkit.generate.synth: the built-in dipole-model 12-lead source."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import pytest
 from scipy.signal import find_peaks
 
 from ecgkit.errors import EcgkitError
-from ecgkit.record import LEADS, Record
-from ecgkit.synth import (
+from ecgkit.generate.synth import (
     SynthParams,
     builtin_record,
     expected_intervals,
@@ -21,6 +20,7 @@ from ecgkit.synth import (
     random_params,
     synthesize,
 )
+from ecgkit.io import LEADS, Record
 
 
 def _lead(rec: Record, name: str) -> np.ndarray:

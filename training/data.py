@@ -24,8 +24,8 @@ import numpy as np
 
 from ecgkit.digitize.rectify import rectify
 from ecgkit.generate import make_sample
-from ecgkit.record import read_record
-from ecgkit.synth import builtin_record
+from ecgkit.generate.synth import builtin_record
+from ecgkit.io import read_record
 
 PRESETS = ["clean", "challenge2024", "scan", "photo", "archive"]
 CROP_H, CROP_W = 96, 128
@@ -54,7 +54,7 @@ def page_targets(page, rect) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    page : ecgkit.render.Page
+    page : ecgkit.generate.render.Page
         The generated page (its truth in the page's pixels).
     rect : ecgkit.digitize.rectify.Rectified
         Its rectification.

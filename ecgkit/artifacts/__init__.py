@@ -17,7 +17,7 @@ import numpy as np
 
 from ecgkit.artifacts.base import Artifact, CoordinateMap, warp_page, with_image
 from ecgkit.errors import EcgkitError
-from ecgkit.render import Page
+from ecgkit.generate.render import Page
 
 __all__ = [
     "Artifact",

@@ -11,7 +11,7 @@ A geometric artifact is a :class:`CoordinateMap` (scikit-image's ``_GeometricTra
 model): ``forward`` maps points of the input image to the output image, ``inverse`` the other
 way. :func:`warp_page` warps the image and the lead mask through the inverse and pushes every
 ground-truth point, box and paper corner forward through the same object, so pixels and truth
-cannot drift apart. Coordinates follow :mod:`ecgkit.layout`: ``(x, y)``, pixel centres at
+cannot drift apart. Coordinates follow :mod:`ecgkit.generate.layout`: ``(x, y)``, pixel centres at
 integers.
 """
 
@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from ecgkit.render import Box, Page
+from ecgkit.generate.render import Box, Page
 
 
 class CoordinateMap(ABC):

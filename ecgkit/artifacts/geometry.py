@@ -23,7 +23,7 @@ as a grid of nodes a few pixels apart; the image is warped through
 ``cv2.resize(..., INTER_LINEAR)`` of that grid and points through the very same bilinear
 interpolant (:func:`bilinear_resize_at`), so the pixels and the truth agree to about 1e-5 px.
 
-Coordinates follow :mod:`ecgkit.layout`: points ``(x, y)``, pixel centres at integers.
+Coordinates follow :mod:`ecgkit.generate.layout`: points ``(x, y)``, pixel centres at integers.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import numpy as np
 
 from ecgkit.artifacts import register
 from ecgkit.artifacts.base import Artifact, CoordinateMap, HomographyMap, warp_page, with_image
-from ecgkit.render import Page
+from ecgkit.generate.render import Page
 
 __all__ = [
     "BACKGROUNDS",

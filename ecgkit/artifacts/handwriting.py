@@ -10,7 +10,7 @@ about 0.3 to 0.7 mm) and laid on the page as translucent ballpoint ink whose den
 along the strokes (pressure) with small skips.
 
 The artifact is photometric (:func:`~ecgkit.artifacts.base.with_image`); every item adds a
-``"handwriting"`` :class:`~ecgkit.render.TextBox` (its text, or ``circle``, ``arrow``,
+``"handwriting"`` :class:`~ecgkit.generate.render.TextBox` (its text, or ``circle``, ``arrow``,
 ``underline``, ``strike-through``, ``tick`` or ``signature``) with the tight box of the pixels
 it changed, so a digitizer can be scored fairly where the ink covers a trace.
 """
@@ -28,7 +28,7 @@ import numpy as np
 from ecgkit.artifacts import register
 from ecgkit.artifacts.base import Artifact, with_image
 from ecgkit.artifacts.text import blend_ink, smooth_noise
-from ecgkit.render import Box, Page, TextBox
+from ecgkit.generate.render import Box, Page, TextBox
 
 __all__ = ["Handwriting", "glyph_strokes", "text_strokes"]
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ecgkit.artifacts import register
 from ecgkit.artifacts.base import Artifact, with_image
-from ecgkit.render import Page
+from ecgkit.generate.render import Page
 
 __all__ = ["ColorTemperature", "Illumination", "Shadow", "blackbody_rgb"]
 

@@ -5,7 +5,7 @@ and never the ground truth. Colour changes are multiplicative (the paper's refle
 the ink's), so whatever was printed shows through a stain. Whole-page fields (tone, fading)
 are computed on a coarse grid and resized; local marks (stains, spots, holes, corners) are
 computed on crops around them. ``holes`` and ``torn_corner`` hide part of the page: each adds
-an ``"occlusion"`` :class:`~ecgkit.render.TextBox` (tight box of the pixels changed) on a
+an ``"occlusion"`` :class:`~ecgkit.generate.render.TextBox` (tight box of the pixels changed) on a
 copy of ``page.texts``, so a digitizer can be scored fairly where the trace is missing.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 from ecgkit.artifacts import register
 from ecgkit.artifacts.base import Artifact, with_image
 from ecgkit.artifacts.text import blend_ink, smooth_noise
-from ecgkit.render import Box, Page, TextBox
+from ecgkit.generate.render import Box, Page, TextBox
 
 __all__ = ["Fading", "Holes", "PaperTone", "Spots", "Stains", "TornCorner"]
 

@@ -19,7 +19,7 @@ from scipy.special import ndtri
 
 from ecgkit.artifacts import register
 from ecgkit.artifacts.base import Artifact, HomographyMap, warp_page, with_image
-from ecgkit.render import Page
+from ecgkit.generate.render import Page
 
 __all__ = [
     "BLUR_KINDS",

@@ -9,7 +9,7 @@ in blue, red or purple ink with uneven, textured coverage.
 Both are photometric (:func:`~ecgkit.artifacts.base.with_image`): ink is laid on by
 multiplying (``image * (1 - alpha * (1 - ink))``), so whatever was printed before shows
 through; the truth does not move. Every text drawn is recorded as a
-:class:`~ecgkit.render.TextBox` (tight box of the pixels it changed, ``(x0, y0, x1, y1)``
+:class:`~ecgkit.generate.render.TextBox` (tight box of the pixels it changed, ``(x0, y0, x1, y1)``
 pixels, pixel centres at integers) on a copy of ``page.texts``. Work is done on crops around
 each item, so an apply costs a few milliseconds.
 
@@ -31,8 +31,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ecgkit.artifacts import register
 from ecgkit.artifacts.base import Artifact, with_image
-from ecgkit.layout import mm_to_px
-from ecgkit.render import Box, Page, TextBox, get_font
+from ecgkit.generate.layout import mm_to_px
+from ecgkit.generate.render import Box, Page, TextBox, get_font
 
 __all__ = [
     "FONT_FILES",
@@ -106,7 +106,7 @@ def load_font(name: str, size_px: int) -> ImageFont.FreeTypeFont | ImageFont.Ima
     Returns
     -------
     PIL.ImageFont.FreeTypeFont
-        Falls back to :func:`ecgkit.render.get_font` of the family when the file is missing.
+        Falls back to :func:`~ecgkit.generate.render.get_font` when the file is missing.
     """
     if name not in FONT_FILES:
         raise ValueError(f"unknown font {name!r}; valid: {', '.join(FONT_FILES)}")

@@ -393,7 +393,7 @@ def _has_tick(binary: np.ndarray, x: float, y: float, px_per_mm: float) -> bool:
 
 
 def _pulse_region_mm(speed: float) -> float:
-    """Stub, pulse, stub and gap before the traces (mm), as :mod:`ecgkit.layout` draws them."""
+    """Stub, pulse, stub and gap before the traces (mm), as the layout draws them."""
     return float(round(0.2 * speed + 2.0 + 1.0))
 
 

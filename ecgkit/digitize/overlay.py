@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 
 from ecgkit.digitize.pipeline import Digitized
-from ecgkit.overlay import LEAD_COLOURS
-from ecgkit.record import LEADS
+from ecgkit.generate.overlay import LEAD_COLOURS
+from ecgkit.io import LEADS
 
 GRID_COLOUR = (0, 170, 200)  # RGB: cyan, apart from every paper grid colour
 
@@ -103,7 +103,7 @@ def draw_digitized(result: Digitized, *, grid: bool = True, labels: bool = True)
     numpy.ndarray
         A new ``(H, W, 3)`` uint8 RGB image: each lead's box (2 px, or 1 px where the
         confidence is under 0.5), its 0 mV baseline (dashed) and its traced path (a gap where
-        the trace was lost) in the lead's colour (:data:`ecgkit.overlay.LEAD_COLOURS`).
+        the trace was lost) in the lead's colour (:data:`ecgkit.generate.overlay.LEAD_COLOURS`).
     """
     base = np.asarray(result.rectified)
     if base.ndim == 2:

@@ -15,7 +15,7 @@ from ecgkit.digitize.model import get_model
 from ecgkit.digitize.rectify import rectify
 from ecgkit.digitize.traces import classical_ink, follow, pen_width, read_runs, to_signal
 from ecgkit.digitize.warp import grid_displacement
-from ecgkit.record import LEADS, Record, check_fs
+from ecgkit.io import LEADS, Record, check_fs
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in rectified pixels
 

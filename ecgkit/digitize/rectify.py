@@ -8,7 +8,7 @@ axes, then measures the grid period along each axis (:func:`grid_period`) and sc
 to the same pixels per mm. Where no grid is found it falls back to the paper's edges, then to
 the identity; the result says which.
 
-Coordinates follow :mod:`ecgkit.layout`: ``(x, y)`` with pixel centres at integers.
+Coordinates follow :mod:`ecgkit.generate.layout`: ``(x, y)`` with pixel centres at integers.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import numpy as np
 
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.intervals import INTERVALS, measure_intervals
-from ecgkit.record import Record
+from ecgkit.io import Record
 
 __all__ = ["LOA_Z", "agreement", "interval_agreement"]
 

@@ -19,7 +19,7 @@ from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.agreement import agreement
 from ecgkit.evaluate.intervals import INTERVALS
 from ecgkit.evaluate.snr import _resample, align, check_records, snr
-from ecgkit.record import LEADS, Record
+from ecgkit.io import LEADS, Record
 
 __all__ = [
     "FIGURE_KINDS",

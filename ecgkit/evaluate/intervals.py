@@ -4,7 +4,7 @@
 the waves (``neurokit2.ecg_delineate``), derives the intervals of every beat and returns their
 median over beats, in milliseconds, with counts of what was found and what failed.
 
-Conventions (those of :mod:`ecgkit.synth`, whose ``metadata["intervals_ms"]`` they reproduce):
+Conventions (those of the built-in source, whose ``metadata["intervals_ms"]`` they reproduce):
 
 * **RR** a beat's preceding R-R interval (the first beat has none);
 * **PR** P onset to QRS onset; **QRS** QRS onset to QRS offset; **QT** QRS onset to T offset;
@@ -51,7 +51,7 @@ import numpy as np
 from scipy.signal import butter, iirnotch, sosfiltfilt, tf2sos
 
 from ecgkit.errors import EcgkitError
-from ecgkit.record import LEADS, Record
+from ecgkit.io import LEADS, Record
 
 __all__ = ["INTERVALS", "MEDIAN_LEADS", "METHODS", "measure_intervals"]
 

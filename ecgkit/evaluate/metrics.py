@@ -25,7 +25,7 @@ import scipy.signal
 
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.snr import _resample, check_records, mean_snr, snr_record
-from ecgkit.record import LEADS, Record
+from ecgkit.io import LEADS, Record
 
 __all__ = [
     "KAGGLE_MAX_RATIO",

@@ -15,7 +15,7 @@ from ecgkit.evaluate.agreement import interval_agreement
 from ecgkit.evaluate.intervals import INTERVALS
 from ecgkit.evaluate.metrics import kaggle_dataset_score, record_metrics
 from ecgkit.evaluate.snr import mean_snr
-from ecgkit.record import LEADS, Record, find_records, read_record
+from ecgkit.io import LEADS, Record, find_records, read_record
 
 
 def _clean(obj: Any) -> Any:

@@ -63,7 +63,7 @@ from scipy.ndimage import gaussian_filter, gaussian_filter1d
 from scipy.signal import fftconvolve, resample_poly
 
 from ecgkit.errors import EcgkitError
-from ecgkit.record import Record, check_fs
+from ecgkit.io import Record, check_fs
 
 __all__ = ["SamplingRateWarning", "align", "mean_snr", "snr", "snr_record"]
 
@@ -644,7 +644,7 @@ def snr_record(reference: Record, estimate: Record | None) -> np.ndarray:
     Raises
     ------
     EcgkitError
-        If ``reference`` is not a :class:`~ecgkit.record.Record` (or ``estimate`` is neither a
+        If ``reference`` is not a :class:`~ecgkit.io.Record` (or ``estimate`` is neither a
         Record nor None).
     """
     check_records(reference, estimate)

@@ -12,7 +12,7 @@ import numpy as np
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.intervals import INTERVALS
 from ecgkit.evaluate.report import evaluate_records
-from ecgkit.record import LEADS, Record, records_from_uploads
+from ecgkit.io import LEADS, Record, records_from_uploads
 
 #: What the example simulates, shown on the page.
 EXAMPLE_LABEL = (
@@ -65,7 +65,7 @@ def example(n: int = 3) -> Evaluation:
     -------
     Evaluation
     """
-    from ecgkit.synth import builtin_record
+    from ecgkit.generate.synth import builtin_record
 
     refs, ests = [], []
     for i in range(max(1, int(n))):

@@ -16,16 +16,27 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ecgkit.errors import EcgkitError
-from ecgkit.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS, parse_layout_name
-from ecgkit.render import FONTS, GRID_CHOICES
+from ecgkit.generate.layout import (
+    GAINS,
+    ORDERS,
+    ORIENTATIONS,
+    PAPER_SIZES,
+    SPEEDS,
+    parse_layout_name,
+)
+from ecgkit.generate.render import FONTS, GRID_CHOICES
 
-PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
+#: The built-in presets: TOML files shipped inside the package (``ecgkit/data/presets``), read
+#: through importlib.resources so that a wheel or a zipped install finds them too.
+PRESET_DIR = resources.files("ecgkit") / "data" / "presets"
 PRESET_SCHEMA = 1
 
 
@@ -309,8 +320,8 @@ def parse_artifacts(section: Any, source: str = "<preset>") -> dict[str, dict[st
 
 
 def list_presets() -> list[str]:
-    """Names of the built-in presets (the TOML files in ``presets/``)."""
-    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+    """Names of the built-in presets (the TOML files in ``ecgkit/data/presets``)."""
+    return sorted(p.name[: -len(".toml")] for p in PRESET_DIR.iterdir() if p.name.endswith(".toml"))
 
 
 def load_preset(name_or_path: str | Path) -> Preset:
@@ -326,7 +337,7 @@ def load_preset(name_or_path: str | Path) -> Preset:
     Preset
     """
     text = str(name_or_path)
-    path = Path(text)
+    path: Path | Traversable = Path(text)
     if not (text.endswith(".toml") or path.is_file()):
         path = PRESET_DIR / f"{text}.toml"
         if not path.is_file():

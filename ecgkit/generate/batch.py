@@ -2,7 +2,7 @@
 
 Every image has its own ``numpy.random.Generator`` derived from ``(seed, record name, index)``,
 so the bytes of a sample do not depend on the number of workers, the order of completion, or
-which other records are in the batch. A run keeps a manifest (``ecgkit.dataset``) so it can be
+which other records are in the batch. A run keeps a manifest (:mod:`.dataset`) so it can be
 stopped and resumed; a local worker process that dies costs only the images it had in flight,
 which are tried again (alone, to find the one that kills its worker).
 """
@@ -25,13 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from ecgkit.dataset import Manifest, assign_split, parse_split, sample_info, write_split
 from ecgkit.errors import EcgkitError
-from ecgkit.layout import Paper, make_layout
-from ecgkit.presets import Preset, load_preset, parse_artifacts, parse_preset
-from ecgkit.record import Record, find_records, read_record
-from ecgkit.render import Page, Style, render
-from ecgkit.sample import is_complete, write_sample
+from ecgkit.generate.dataset import Manifest, assign_split, parse_split, sample_info, write_split
+from ecgkit.generate.layout import Paper, make_layout
+from ecgkit.generate.presets import Preset, load_preset, parse_artifacts, parse_preset
+from ecgkit.generate.render import Page, Style, render
+from ecgkit.generate.sample import is_complete, write_sample
+from ecgkit.io import Record, find_records, read_record
 
 SYNTH_PREFIX = "synth:"
 
@@ -279,7 +279,7 @@ class Job:
 class JobResult:
     """What happened to one job: ``status`` is ``written``, ``skipped`` or ``failed``.
 
-    ``info`` holds the manifest's sampling columns (:func:`ecgkit.dataset.sample_info`).
+    ``info`` holds the manifest's sampling columns (:func:`ecgkit.generate.dataset.sample_info`).
     """
 
     name: str
@@ -318,7 +318,7 @@ def load_source(source: str, *, seed: int = 0, csv_fs: float | None = None) -> R
     Record
     """
     if source.startswith(SYNTH_PREFIX):
-        from ecgkit.synth import builtin_record
+        from ecgkit.generate.synth import builtin_record
 
         return builtin_record(int(source[len(SYNTH_PREFIX):]), seed=seed)
     return read_record(source, fs=csv_fs)
@@ -576,7 +576,7 @@ def generate(
         Processes of the local pool (1 runs in this process); with ``executor``, the number
         of its worker threads (it bounds the jobs in flight to 4 per worker).
     executor : concurrent.futures.Executor, optional
-        Use this executor instead of a local pool (e.g. :func:`ecgkit.dataset.dask_executor`).
+        Use this executor instead of a local pool (e.g. a Dask client's).
     csv_fs : float, optional
         Sampling rate of CSV inputs.
     overwrite : bool

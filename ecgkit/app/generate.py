@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecgkit.errors import EcgkitError
-from ecgkit.generate import make_sample, make_sample_pair
-from ecgkit.overlay import draw_overlay
-from ecgkit.record import Record
-from ecgkit.sample import encode_image, sample_zip, write_sample_to_zip
+from ecgkit.generate.batch import make_sample, make_sample_pair
+from ecgkit.generate.overlay import draw_overlay
+from ecgkit.generate.sample import encode_image, sample_zip, write_sample_to_zip
+from ecgkit.io import Record
 
 #: Layouts offered in the app (any other name works in the CLI and presets).
 APP_LAYOUTS = ("3x4+II", "3x4", "3x4+II,V1,V5", "6x2", "6x2+II", "12x1", "2x6")
@@ -102,7 +102,7 @@ def artifact_controls(preset: str) -> list[ArtifactControl]:
     list of ArtifactControl
     """
     from ecgkit.artifacts import REGISTRY, artifact_names
-    from ecgkit.presets import load_preset
+    from ecgkit.generate.presets import load_preset
 
     config = load_preset(preset).artifacts
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ecgkit.render import Page
+from ecgkit.generate.render import Page
 
 #: One colour per lead (RGB), in standard lead order.
 LEAD_COLOURS: tuple[tuple[int, int, int], ...] = (
@@ -32,7 +32,7 @@ def draw_overlay(page: Page, *, boxes: bool = True, text: bool = True) -> np.nda
     numpy.ndarray
         A new ``(H, W, 3)`` uint8 RGB image.
     """
-    from ecgkit.record import LEADS
+    from ecgkit.io import LEADS
 
     out = page.image.copy()
     scale = 16

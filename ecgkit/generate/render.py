@@ -2,7 +2,7 @@
 
 Drawing uses NumPy, OpenCV and Pillow. Traces are anti-aliased polylines drawn at 1/16 pixel
 precision, so the ink is centred on the ground-truth points to a small fraction of a pixel. The
-coordinate convention is the one written down in :mod:`ecgkit.layout`.
+coordinate convention is the one written down in :mod:`ecgkit.generate.layout`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ecgkit import __version__
 from ecgkit.errors import EcgkitError
-from ecgkit.layout import PULSE_MV, Layout, Panel, mm_to_px
-from ecgkit.record import LEADS, Record
+from ecgkit.generate.layout import PULSE_MV, Layout, Panel, mm_to_px
+from ecgkit.io import LEADS, Record
 
 FORMAT_VERSION = "ecgkit-sample/1"
 
@@ -41,7 +41,7 @@ _SCALE = 1 << _SHIFT
 
 @dataclass(frozen=True)
 class Style:
-    """How the page looks (not where things are: that is the :class:`~ecgkit.layout.Layout`).
+    """How the page looks (not where things are: that is the :class:`.Layout`).
 
     Parameters
     ----------
@@ -465,7 +465,7 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
     record : Record
         The signals to plot.
     layout : Layout
-        Where each lead goes (from :func:`ecgkit.layout.make_layout`).
+        Where each lead goes (from :func:`ecgkit.generate.layout.make_layout`).
     style : Style, optional
         How it looks; defaults to :class:`Style()`.
 

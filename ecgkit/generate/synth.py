@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from ecgkit.errors import EcgkitError
-from ecgkit.record import LEADS, Record
+from ecgkit.io import LEADS, Record
 
 __all__ = [
     "DOWER",
@@ -379,7 +379,7 @@ def synthesize(params: SynthParams, *, rng: np.random.Generator, name: str = "sy
     inside = (fid["R"] >= 0.0) & (fid["R"] < n / fs)
     beats = {key: [float(v) for v in val[inside]] for key, val in fid.items()}
     metadata: dict[str, Any] = {
-        "source": "ecgkit.synth",
+        "source": "ecgkit.synth",  # a data value (in every sample JSON): kept stable
         "synth_params": dataclasses.asdict(params),
         "intervals_ms": expected_intervals(params),
         "beats": beats,

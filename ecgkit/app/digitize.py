@@ -21,7 +21,7 @@ import numpy as np
 from ecgkit.digitize import io as dio
 from ecgkit.digitize import pipeline
 from ecgkit.errors import EcgkitError
-from ecgkit.record import LEADS, Record, records_from_uploads, write_csv, write_wfdb
+from ecgkit.io import LEADS, Record, records_from_uploads, write_csv, write_wfdb
 
 #: What the image uploader accepts.
 IMAGE_TYPES = ("png", "jpg", "jpeg", "bmp", "tif", "tiff", "pdf")
@@ -71,8 +71,8 @@ def example(*, preset: str = EXAMPLE_PRESET, index: int = EXAMPLE_RECORD) -> Exa
     -------
     Example
     """
-    from ecgkit.generate import make_sample
-    from ecgkit.synth import builtin_record
+    from ecgkit.generate.batch import make_sample
+    from ecgkit.generate.synth import builtin_record
 
     page = make_sample(builtin_record(index), preset=preset)
     truth = page.plotted_record()
@@ -166,7 +166,7 @@ def _wfdb_into_zip(zf: zipfile.ZipFile, record: Record, name: str) -> None:
 
 
 def record_csv(record: Record) -> bytes:
-    """A record as CSV bytes (:func:`ecgkit.record.write_csv`: a header row of lead names, mV).
+    """A record as CSV bytes (:func:`ecgkit.io.write_csv`: a header row of lead names, mV).
 
     Parameters
     ----------
@@ -309,7 +309,7 @@ def digitize_image(source: Any, *, name: str, fs: float = 500.0, model: Any = No
         A file that cannot be read, an image with no ECG, or one the digitizer cannot read.
     """
     from ecgkit.digitize.overlay import draw_digitized
-    from ecgkit.sample import encode_image
+    from ecgkit.generate.sample import encode_image
 
     rgb = dio.load_image(source, name=name)
     result = digitize_array(rgb, name=name, fs=fs, model=model, check=check)

@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from ecgkit.errors import EcgkitError
-from ecgkit.record import write_wfdb
-from ecgkit.render import Page
+from ecgkit.generate.render import Page
+from ecgkit.io import write_wfdb
 
 IMAGE_FORMATS = ("png", "jpg")
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from ecgkit.errors import EcgkitError
-from ecgkit.record import LEADS
+from ecgkit.io import LEADS
 
 MM_PER_INCH = 25.4
 
@@ -148,7 +148,7 @@ class Panel:
     Attributes
     ----------
     lead : str
-        Canonical lead name (one of :data:`ecgkit.record.LEADS`).
+        Canonical lead name (one of :data:`ecgkit.io.LEADS`).
     t0, t1 : float
         Time window in seconds, relative to the layout's start time.
     x_mm : float
