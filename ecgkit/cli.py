@@ -131,7 +131,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     try:
         if args.scheduler:
-            from ecgkit.generate.dataset import dask_executor, parse_split
+            from ecgkit.generate.dataset import parse_split
+            from ecgkit.parallel import dask_executor
 
             parse_split(args.split)  # bad options fail before a cluster starts
             with dask_executor(args.scheduler) as (executor, threads):
@@ -245,12 +246,15 @@ def cmd_digitize(args: argparse.Namespace) -> int:
     """Run ``ecgkit digitize``."""
     from tqdm import tqdm
 
-    from ecgkit.app.digitize import digitize_array, load_model, mean_confidence, record_name
     from ecgkit.digitize.io import load_image
+    from ecgkit.digitize.service import digitize_array, load_model, mean_confidence, record_name
     from ecgkit.io import write_csv, write_wfdb
+    from ecgkit.io.record import check_output_fs
 
-    if not (50.0 <= args.fs <= 10000.0):
-        return _fail(f"--fs must be between 50 and 10000 Hz, got {args.fs:g}")
+    try:
+        check_output_fs(args.fs, "--fs")
+    except EcgkitError as exc:
+        return _fail(str(exc))
     images, errors = _digitize_inputs(args.inputs)
     for message in errors:
         print(f"skipped {message}", file=sys.stderr)

@@ -15,27 +15,23 @@ so ``ecgkit evaluate --reference DIR/samples --estimate DIR/digitized`` gives th
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ecgkit.errors import EcgkitError
-from ecgkit.evaluate.intervals import _check_method, _lead_set
+from ecgkit.evaluate.intervals import check_method, lead_set
 from ecgkit.evaluate.report import evaluate_records
 from ecgkit.generate.batch import Job, load_source, make_sample, plan_jobs
 from ecgkit.generate.presets import Preset, load_preset
 from ecgkit.generate.sample import encode_image, write_sample
 from ecgkit.io import Record, read_record, write_wfdb
+from ecgkit.parallel import run_tasks
 
 __all__ = ["ImageResult", "RoundTrip", "digitize", "roundtrip", "roundtrip_records"]
-
-WORKER_DIED = ("a worker process died (a crash or out of memory) before this image was done; "
-               "rerun with fewer --workers")  # fmt: skip
 
 
 def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized") -> Any:
@@ -200,6 +196,11 @@ def _one(job: Job, settings: _Settings, record: Record | None = None) -> ImageRe
                        seconds=time.perf_counter() - t0)  # fmt: skip
 
 
+def _one_item(item: tuple[Job, Record | None], settings: _Settings) -> ImageResult:
+    """:func:`_one` of a ``(job, record)`` item (what :func:`ecgkit.parallel.run_tasks` calls)."""
+    return _one(item[0], settings, item[1])
+
+
 def _run(
     items: Sequence[tuple[Job, Record | None]],
     settings: _Settings,
@@ -211,8 +212,8 @@ def _run(
 ) -> RoundTrip:
     if workers < 1:
         raise EcgkitError(f"--workers must be >= 1, got {workers}")
-    _lead_set(lead)  # a bad lead fails now, not after every image is digitized
-    _check_method(method)
+    lead_set(lead)  # a bad lead fails now, not after every image is digitized
+    check_method(method)
     images: list[ImageResult] = []
 
     def done(res: ImageResult) -> None:
@@ -220,18 +221,18 @@ def _run(
         if progress is not None:
             progress("images", len(images), len(items), res)
 
-    if workers == 1 or len(items) < 2:
-        for job, record in items:
-            done(_one(job, settings, record))
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_one, job, settings, record) for job, record in items]
-            for (job, _), fut in zip(items, futures, strict=True):
-                try:  # in input order: the report's order does not depend on timing
-                    done(fut.result())
-                except BrokenProcessPool:
-                    done(ImageResult(job.name, job.source, "failed", WORKER_DIED))
+    # in input order: the report's order does not depend on timing
+    n_procs = workers if len(items) >= 2 else 1
+    outcomes = run_tasks(_one_item, items, args=(settings,), workers=n_procs, ordered=True)
+    with closing(outcomes):
+        for outcome in outcomes:
+            if outcome.exception is not None:  # _one raises only what must stop the run
+                raise outcome.exception
+            job = outcome.item[0]
+            if outcome.ok:
+                done(outcome.value)
+            else:  # its worker died, alone
+                done(ImageResult(job.name, job.source, "failed", outcome.error))
     scored = [r for r in images if r.status != "failed"]
     errors = _problems(images)
     if not scored:

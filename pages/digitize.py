@@ -7,6 +7,7 @@ import streamlit as st
 from ecgkit.app import digitize as ui_digitize
 from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.figures import overlay_figure
+from ecgkit.io.record import MAX_OUTPUT_FS, MIN_OUTPUT_FS
 
 
 @st.cache_resource(show_spinner="Loading the trace model...")
@@ -42,7 +43,11 @@ with st.sidebar:
         "PNG, JPEG, BMP, TIFF or PDF (first page)", type=list(ui_digitize.IMAGE_TYPES),
         accept_multiple_files=True, key="images",
     )  # fmt: skip
-    fs = float(st.number_input("Sampling rate (Hz)", 50.0, 10000.0, 500.0, step=50.0, key="fs"))
+    fs = float(
+        st.number_input(
+            "Sampling rate (Hz)", MIN_OUTPUT_FS, MAX_OUTPUT_FS, 500.0, step=50.0, key="fs"
+        )
+    )
     st.header("Ground truth (optional)")
     truth_files = st.file_uploader(
         "WFDB .hea + .dat (or a .zip), named like the image", type=list(ui_digitize.TRUTH_TYPES),

@@ -68,7 +68,7 @@ with st.sidebar:
     st.header("Preset")
     presets = list_presets()
     preset = st.selectbox("Preset", presets, index=presets.index("clean"), key="preset",
-                          help="Named settings: layout, style and artifacts (presets/*.toml).")
+                          help="Named settings: layout, style and artifacts.")
     variant = st.number_input("Variant", 0, 100000, 0, key="variant",
                               help="Another draw of the preset's random values.")  # fmt: skip
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecgkit.digitize.pipeline import Digitized, LeadResult
+from ecgkit.digitize.rectify import GridInfo
 from ecgkit.generate.render import Page
 from ecgkit.io import LEADS, Record
 
@@ -25,7 +26,8 @@ def digitized_from_page(page: Page, *, name: str = "digitized") -> Digitized:
     confidence = {lead: 0.9 for lead in LEADS}
     confidence["V3"] = 0.3
     record = Record(truth.signals.copy(), truth.fs, name=name)
+    grid = GridInfo(found=True, scale_measured=True, period_px=(page.px_per_mm, page.px_per_mm))
     return Digitized(record=record, confidence=confidence, rectified=page.image.copy(),
                      homography=np.eye(3), px_per_mm=page.px_per_mm, layout=page.layout.name,
-                     leads=leads, grid={"found": True, "period_px": [page.px_per_mm] * 2},
+                     leads=leads, grid=grid,
                      notes=["fake digitizer: the page's ground truth"], seconds=0.01)  # fmt: skip

@@ -24,30 +24,32 @@ EST = [110.0, 190.0, 320.0, np.nan, np.nan]
 def test_agreement_by_hand() -> None:
     a = agreement(REF, EST)
     # pairs (100, 110), (200, 190), (300, 320): differences 10, -10, 20
-    assert a["n"] == 3 and a["n_total"] == 5 and a["n_failed"] == 2
-    assert a["n_failed_reference"] == 1 and a["n_failed_estimate"] == 2
-    assert a["bias"] == pytest.approx(20 / 3)
+    assert a.n == 3 and a.n_total == 5 and a.n_failed == 2
+    assert a.n_failed_reference == 1 and a.n_failed_estimate == 2
+    assert a.bias == pytest.approx(20 / 3)
     sd = math.sqrt(((10 - 20 / 3) ** 2 + (-10 - 20 / 3) ** 2 + (20 - 20 / 3) ** 2) / 2)
     assert sd == pytest.approx(15.275252, rel=1e-6)
-    assert a["sd"] == pytest.approx(sd)
-    assert a["loa_lower"] == pytest.approx(20 / 3 - 1.96 * sd)
-    assert a["loa_upper"] == pytest.approx(20 / 3 + 1.96 * sd)
-    assert a["mae"] == pytest.approx(40 / 3)
+    assert a.sd == pytest.approx(sd)
+    assert a.loa_lower == pytest.approx(20 / 3 - 1.96 * sd)
+    assert a.loa_upper == pytest.approx(20 / 3 + 1.96 * sd)
+    assert a.mae == pytest.approx(40 / 3)
     # r of (100, 200, 300) with (110, 190, 320): centred dot 21000, norms^2 20000 and 22466.67
-    assert a["pearson_r"] == pytest.approx(21000 / math.sqrt(20000 * (22466 + 2 / 3)))
+    assert a.pearson_r == pytest.approx(21000 / math.sqrt(20000 * (22466 + 2 / 3)))
 
 
 def test_agreement_edge_cases() -> None:
     none = agreement([np.nan, 1.0], [2.0, np.inf])
-    assert none["n"] == 0 and none["n_failed"] == 2
-    assert none["n_failed_reference"] == 1 and none["n_failed_estimate"] == 1
-    assert all(math.isnan(none[k]) for k in ("bias", "sd", "loa_lower", "mae", "pearson_r"))
+    assert none.n == 0 and none.n_failed == 2
+    assert none.n_failed_reference == 1 and none.n_failed_estimate == 1
+    assert all(
+        math.isnan(getattr(none, k)) for k in ("bias", "sd", "loa_lower", "mae", "pearson_r")
+    )
     one = agreement([5.0], [7.0])
-    assert one["bias"] == 2.0 and one["mae"] == 2.0 and math.isnan(one["sd"])
-    assert math.isnan(one["pearson_r"])
+    assert one.bias == 2.0 and one.mae == 2.0 and math.isnan(one.sd)
+    assert math.isnan(one.pearson_r)
     const = agreement([1.0, 2.0, 3.0], [4.0, 4.0, 4.0])
-    assert math.isnan(const["pearson_r"]) and const["sd"] == pytest.approx(1.0)
-    assert agreement([], [])["n"] == 0
+    assert math.isnan(const.pearson_r) and const.sd == pytest.approx(1.0)
+    assert agreement([], []).n == 0
     with pytest.raises(EcgkitError, match="one value per record"):
         agreement([1.0, 2.0], [1.0])
     with pytest.raises(EcgkitError, match="numbers"):
@@ -70,29 +72,29 @@ def _noisy(record: Record, seed: int) -> Record:
 def test_interval_agreement(records: list[Record]) -> None:
     same = interval_agreement(records[:2], records[:2])
     for name in INTERVALS:
-        a = same["agreement"][name]
-        assert a["n"] == 2 and a["bias"] == 0.0 and a["sd"] == 0.0 and a["mae"] == 0.0
+        a = same.agreement[name]
+        assert a.n == 2 and a.bias == 0.0 and a.sd == 0.0 and a.mae == 0.0
     res = interval_agreement(records, [_noisy(records[0], 1), None, _noisy(records[2], 2)])
-    assert res["names"] == [r.name for r in records]
-    assert res["failures"] == [
+    assert res.names == [r.name for r in records]
+    assert res.failures == [
         {"record": records[1].name, "side": "estimate", "reason": "no estimate record"}
     ]
     for name in INTERVALS:
-        a = res["agreement"][name]
-        assert a["n"] == 2 and a["n_failed_estimate"] == 1 and a["n_failed_reference"] == 0
-        assert abs(a["bias"]) < 15
-        assert res["reference"][name].shape == (3,) and math.isnan(res["estimate"][name][1])
-    assert res["measurements"][1]["estimate"] is None
+        a = res.agreement[name]
+        assert a.n == 2 and a.n_failed_estimate == 1 and a.n_failed_reference == 0
+        assert abs(a.bias) < 15
+        assert res.reference[name].shape == (3,) and math.isnan(res.estimate[name][1])
+    assert res.measurements[1]["estimate"] is None
 
 
 def test_interval_agreement_passes_options_and_checks_inputs(records: list[Record]) -> None:
     res = interval_agreement(records[:1], records[:1], lead="V5", method="cwt")
-    m = res["measurements"][0]["reference"]
+    m = res.measurements[0]["reference"]
     assert m["lead"] == "V5" and m["method"] == "cwt"
     flat = Record(np.zeros_like(records[0].signals), records[0].fs, name="flat")
     res = interval_agreement(records[:1], [flat])
-    assert res["failures"][0]["side"] == "estimate" and "flat" in res["failures"][0]["reason"]
-    assert res["agreement"]["QT"]["n_failed_estimate"] == 1
+    assert res.failures[0]["side"] == "estimate" and "flat" in res.failures[0]["reason"]
+    assert res.agreement["QT"].n_failed_estimate == 1
     with pytest.raises(EcgkitError, match="one estimate"):
         interval_agreement(records, records[:2])
     with pytest.raises(EcgkitError, match="not a Record"):

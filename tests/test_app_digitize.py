@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,19 @@ def png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def test_opens_with_the_example_digitized_and_scored():
+@pytest.fixture(params=["fake", pytest.param("model", marks=pytest.mark.slow)])
+def digitizer(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The page over a fake digitizer core (fast), and once over the real trained model."""
+    import streamlit as st
+
+    st.cache_data.clear()  # the page caches digitized results: none may cross the two cores
+    if request.param == "fake":
+        request.getfixturevalue("fake_digitizer")
+    yield request.param
+    st.cache_data.clear()
+
+
+def test_opens_with_the_example_digitized_and_scored(digitizer):
     at = open_page()
     assert at.title[0].value == "Digitize"
     assert not at.error, [e.value for e in at.error]
@@ -53,7 +66,7 @@ def test_opens_with_the_example_digitized_and_scored():
     assert "layout" in at.subheader[0].value
 
 
-def test_bad_uploads_show_errors_a_truth_scores_and_the_batch_goes_on():
+def test_bad_uploads_show_errors_a_truth_scores_and_the_batch_goes_on(digitizer):
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, (600, 800, 3), dtype=np.uint8)
     good = make_sample(builtin_record(1), preset="clean").image

@@ -101,6 +101,7 @@ def test_uploads_good_and_bad_files(tmp_path):
     assert not at.get("plotly_chart")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_round_trip_button_digitizes_and_scores_built_in_records():
     at = open_page()

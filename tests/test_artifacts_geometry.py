@@ -4,23 +4,21 @@ import cv2
 import numpy as np
 import pytest
 
-from ecgkit.artifacts import REGISTRY, STAGES
+from ecgkit.artifacts import REGISTRY, STAGES, geometric_names
 from ecgkit.artifacts.base import warp_page
-from ecgkit.artifacts.geometry import (
-    BACKGROUNDS,
-    CreaseMap,
-    GridDisplacementMap,
-    Perspective,
-    Rotation,
-    bilinear_resize_at,
-    make_background,
-)
+from ecgkit.artifacts.geometry import Perspective, Rotation
+from ecgkit.artifacts.maps import CreaseMap, GridDisplacementMap, bilinear_resize_at
+from ecgkit.artifacts.textures import BACKGROUNDS, make_background
 from ecgkit.generate.layout import Paper, make_layout
 from ecgkit.generate.render import render
 from ecgkit.generate.synth import builtin_record
 from ecgkit.io import LEADS
 
-NAMES = ["rotation", "perspective", "curl", "wrinkles", "creases"]
+# every registered artifact of the geometry family (the registry, not a hand-kept list)
+NAMES = [n for n in geometric_names() if REGISTRY[n].family == "geometry"]
+# those that bend the paper in place (the same size; nearly nothing at strength 0)
+IN_PLACE = [n for n in NAMES if REGISTRY[n].stage == "fold" or n == "rotation"]
+FOLDS = [n for n in NAMES if REGISTRY[n].stage == "fold"]
 STRENGTHS = [0.0, 0.5, 1.0]
 
 
@@ -125,7 +123,7 @@ def test_apply_is_pure_and_draw_reproducible(page, applied, name):
         np.testing.assert_array_equal(lt.x, lt2.x)
 
 
-@pytest.mark.parametrize("name", ["rotation", "curl", "wrinkles", "creases"])
+@pytest.mark.parametrize("name", IN_PLACE)
 def test_strength_zero_is_nearly_identity(page, applied, name):
     out = applied[name, 0.0][1]
     assert out.image.shape == page.image.shape
@@ -182,7 +180,7 @@ def test_backgrounds_are_seeded_textures():
         make_background({**base, "kind": "carpet"}, 40, 30)
 
 
-@pytest.mark.parametrize("name", ["curl", "wrinkles", "creases"])
+@pytest.mark.parametrize("name", FOLDS)
 def test_fold_corners_stay_near_and_shading_is_photometric(page, applied, name):
     params, out = applied[name, 1.0]
     assert np.abs(out.corners - page.corners).max() < 0.25 * page.width

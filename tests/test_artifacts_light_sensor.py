@@ -6,8 +6,8 @@ import pytest
 
 import ecgkit.artifacts.light  # noqa: F401  (registers the light family)
 import ecgkit.artifacts.sensor  # noqa: F401  (registers the sensor family)
-from ecgkit.artifacts import REGISTRY, STAGES, apply_artifacts, replay_artifacts
-from ecgkit.artifacts.base import with_image
+from ecgkit.artifacts import REGISTRY, STAGES, apply_artifacts, artifact_names, replay_artifacts
+from ecgkit.artifacts.base import PhotometricArtifact, with_image
 from ecgkit.artifacts.sensor import blur_kernel, downsample_matrix, jpeg_roundtrip
 from ecgkit.generate.layout import make_layout
 from ecgkit.generate.render import render
@@ -24,8 +24,9 @@ EXPECTED = {
     "binarize": "output",
     "jpeg": "output",
 }
-NAMES = list(EXPECTED)
-PHOTOMETRIC = [n for n in NAMES if n != "downsample"]
+# every registered artifact of these families (the registry, not a hand-kept list)
+NAMES = [n for n in artifact_names() if REGISTRY[n].family in ("light", "sensor")]
+PHOTOMETRIC = [n for n in NAMES if isinstance(REGISTRY[n], PhotometricArtifact)]
 STRENGTHS = (0.0, 0.4, 1.0)
 
 
@@ -46,6 +47,8 @@ def _truth_points(page):
 
 
 def test_registered_with_their_stages():
+    assert sorted(NAMES) == sorted(EXPECTED)  # a new one needs its stage written down here
+    assert [n for n in NAMES if n not in PHOTOMETRIC] == ["downsample"]
     for name, stage in EXPECTED.items():
         assert name in REGISTRY, name
         assert REGISTRY[name].stage == stage and stage in STAGES

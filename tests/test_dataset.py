@@ -17,11 +17,11 @@ from ecgkit.generate.dataset import (
     MANIFEST,
     Manifest,
     assign_split,
-    dask_executor,
     parse_split,
     read_manifest,
     read_split,
 )
+from ecgkit.parallel import dask_executor
 
 LOW = {"layout": {"dpi": 50}}
 

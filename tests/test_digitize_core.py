@@ -57,8 +57,8 @@ def test_rectify_undoes_rotation_and_perspective(record, artifact, strength):
 def test_rectify_keeps_a_clean_page_exact(record):
     page = _page(record)
     rect = rectify(page.image)
-    assert rect.grid["found"]
-    assert rect.grid["period_px"] == pytest.approx([page.px_per_mm] * 2, rel=1e-3)
+    assert rect.grid is not None and rect.grid.found
+    assert list(rect.grid.period_px) == pytest.approx([page.px_per_mm] * 2, rel=1e-3)
     # the rectified image is the page itself, cropped: a pure translation
     assert np.allclose(rect.homography[:2, :2], np.eye(2), atol=1e-4)
 

@@ -195,22 +195,22 @@ def test_pearson_rmse_errors(ref: Record) -> None:
 def test_record_metrics_noisy_copy(ref: Record) -> None:
     est = _noisy(ref, seed=3)
     m = record_metrics(ref, est)
-    np.testing.assert_allclose(m["per_lead"]["snr_db"], snr_record(ref, est))
-    assert m["record"]["snr_db"] == pytest.approx(np.mean(m["per_lead"]["snr_db"]))
-    assert m["record"]["pearson_r"] > 0.95
-    assert 25 < m["record"]["rmse_uv"] < 35  # white noise of 30 uV RMS
-    assert m["record"]["kaggle_snr_db"] == pytest.approx(kaggle_snr(ref, est)["snr_db"])
-    assert m["n_leads_scored"] == 12 and m["n_missing_estimate"] == 0 and m["notes"] == []
-    assert set(m["per_lead"]) == {"snr_db", "pearson_r", "rmse_uv", "kaggle_snr_db"}
-    assert all(v.shape == (12,) for v in m["per_lead"].values())
+    np.testing.assert_allclose(m.per_lead.snr_db, snr_record(ref, est))
+    assert m.record.snr_db == pytest.approx(np.mean(m.per_lead.snr_db))
+    assert m.record.pearson_r > 0.95
+    assert 25 < m.record.rmse_uv < 35  # white noise of 30 uV RMS
+    assert m.record.kaggle_snr_db == pytest.approx(kaggle_snr(ref, est)["snr_db"])
+    assert m.n_leads_scored == 12 and m.n_missing_estimate == 0 and m.notes == []
+    assert set(m.to_dict()["per_lead"]) == {"snr_db", "pearson_r", "rmse_uv", "kaggle_snr_db"}
+    assert all(v.shape == (12,) for v in m.per_lead.to_dict().values())
 
 
 def test_record_metrics_identical(ref: Record) -> None:
     m = record_metrics(ref, ref)
-    assert m["record"]["pearson_r"] == pytest.approx(1.0)
-    assert m["record"]["rmse_uv"] == 0.0
-    assert m["record"]["kaggle_ratio"] == KAGGLE_MAX_RATIO
-    assert math.isnan(m["record"]["snr_db"])  # as the official Challenge scorer: noise power 0
+    assert m.record.pearson_r == pytest.approx(1.0)
+    assert m.record.rmse_uv == 0.0
+    assert m.record.kaggle_ratio == KAGGLE_MAX_RATIO
+    assert math.isnan(m.record.snr_db)  # as the official Challenge scorer: noise power 0
 
 
 def test_record_metrics_other_rate_length_and_missing_leads(ref: Record) -> None:
@@ -219,38 +219,38 @@ def test_record_metrics_other_rate_length_and_missing_leads(ref: Record) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error", SamplingRateWarning)  # record_metrics notes, not warns
         m = record_metrics(ref, half)
-    assert any("resampled" in n and "250 Hz" in n for n in m["notes"])
+    assert any("resampled" in n and "250 Hz" in n for n in m.notes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingRateWarning)
-        np.testing.assert_allclose(m["per_lead"]["snr_db"], snr_record(ref, half))
-    assert m["record"]["pearson_r"] > 0.9
+        np.testing.assert_allclose(m.per_lead.snr_db, snr_record(ref, half))
+    assert m.record.pearson_r > 0.9
 
     short = Record(est.signals[: ref.n_samples - 300], ref.fs, name="short")
     m = record_metrics(ref, short)
-    assert any("padded" in n for n in m["notes"])
-    assert np.all(np.isfinite(m["per_lead"]["snr_db"]))
+    assert any("padded" in n for n in m.notes)
+    assert np.all(np.isfinite(m.per_lead.snr_db))
 
     sig = est.signals.copy()
     sig[:, LEADS.index("V2")] = np.nan
     m = record_metrics(ref, Record(sig, ref.fs))
     k = LEADS.index("V2")
-    assert m["missing_estimate"] == ["V2"] and m["n_missing_estimate"] == 1
-    assert math.isnan(m["per_lead"]["pearson_r"][k]) and math.isnan(m["per_lead"]["rmse_uv"][k])
-    assert m["per_lead"]["snr_db"][k] == 0.0
-    assert np.isfinite(m["record"]["pearson_r"])  # mean over the other leads
-    assert m["n_leads_scored"] == 11
+    assert m.missing_estimate == ["V2"] and m.n_missing_estimate == 1
+    assert math.isnan(m.per_lead.pearson_r[k]) and math.isnan(m.per_lead.rmse_uv[k])
+    assert m.per_lead.snr_db[k] == 0.0
+    assert np.isfinite(m.record.pearson_r)  # mean over the other leads
+    assert m.n_leads_scored == 11
 
     ref_sig = ref.signals.copy()
     ref_sig[:, 0] = np.nan
     m = record_metrics(Record(ref_sig, ref.fs), est)
-    assert m["missing_reference"] == ["I"] and m["n_missing_reference"] == 1
-    assert all(math.isnan(m["per_lead"][key][0]) for key in m["per_lead"])
+    assert m.missing_reference == ["I"] and m.n_missing_reference == 1
+    assert all(math.isnan(v[0]) for v in m.per_lead.to_dict().values())
 
 
 def test_record_metrics_without_estimate(ref: Record) -> None:
     m = record_metrics(ref, None)
-    assert np.all(m["per_lead"]["snr_db"] == 0.0)
-    assert np.all(np.isnan(m["per_lead"]["pearson_r"]))
-    assert m["n_missing_estimate"] == 12 and m["n_leads_scored"] == 0
+    assert np.all(m.per_lead.snr_db == 0.0)
+    assert np.all(np.isnan(m.per_lead.pearson_r))
+    assert m.n_missing_estimate == 12 and m.n_leads_scored == 0
     with pytest.raises(EcgkitError, match="Record"):
         record_metrics(ref, ref.signals)  # type: ignore[arg-type]

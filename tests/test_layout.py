@@ -1,7 +1,16 @@
 import pytest
 
 from ecgkit.errors import EcgkitError
-from ecgkit.generate.layout import GRID_NAMES, Paper, make_layout, mm_to_px, parse_layout_name
+from ecgkit.generate.layout import (
+    GRID_NAMES,
+    ORDERS,
+    Paper,
+    lead_grid,
+    make_layout,
+    mm_to_px,
+    parse_layout_name,
+    pulse_region_mm,
+)
 from ecgkit.io import LEADS
 
 
@@ -108,3 +117,48 @@ def test_bad_layout_options_raise_clear_errors(kwargs, needle):
 def test_bad_paper_raises(kwargs, needle):
     with pytest.raises(EcgkitError, match=needle):
         Paper(**kwargs)
+
+
+CANDIDATES = ["3x4", "3x4+II", "3x4+II,V1", "3x4+II,V1,V5", "6x2", "12x1", "2x6"]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("name", CANDIDATES)
+def test_lead_grid_is_the_rows_make_layout_draws(name, order):
+    layout = make_layout(name, order=order)
+    rows: dict[int, list] = {}
+    for p in sorted(layout.panels, key=lambda p: (p.row, p.col)):
+        rows.setdefault(p.row, []).append(p)
+    assert lead_grid(name, order) == [[p.lead for p in rows[r]] for r in sorted(rows)]
+    labels = [[p.label for p in rows[r]] for r in sorted(rows)]
+    assert lead_grid(name, order, labels=True) == labels
+    assert len(layout.pulses) == len(rows)  # one pulse per row, at the same x
+    for pulse in layout.pulses:
+        assert layout.grid_origin_mm[0] - pulse.x_mm == pulse_region_mm(layout.speed)
+
+
+def test_lead_grid_refuses_what_make_layout_refuses():
+    with pytest.raises(EcgkitError, match="unknown layout"):
+        lead_grid("5x5")
+    with pytest.raises(EcgkitError, match="lead order"):
+        lead_grid("3x4", "alphabetical")
+
+
+def _panel_rows(layout) -> list[list[str]]:
+    rows: dict[int, list[str]] = {}
+    for p in sorted(layout.panels, key=lambda p: (p.row, p.col)):
+        rows.setdefault(p.row, []).append(p.lead)
+    return [rows[r] for r in sorted(rows)]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_every_layout_the_digitizer_chooses_is_one_the_generator_draws(order):
+    from ecgkit.digitize.layout_detect import _choose
+
+    seen = set()
+    columns = [[6, 6], [4] * 3, [4] * 3 + [1], [4] * 3 + [1] * 2, [4] * 3 + [1] * 3]
+    for n_cols in [*columns, [2] * 6, [1] * 12]:
+        name, grid = _choose(len(n_cols), n_cols, order)
+        assert grid == _panel_rows(make_layout(name, order=order)), name
+        seen.add(name)
+    assert seen == set(CANDIDATES)

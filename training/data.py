@@ -6,7 +6,7 @@ model sees what it will see at run time. The ground-truth points of every lead a
 through the same homography; the target is, at twice the horizontal pixel resolution, a
 narrow Gaussian around the y where each trace's centre line crosses each half-pixel column.
 Calibration pulses and separator ticks are drawn with the same pen but are not traces: the
-loss ignores them (target 255).
+loss ignores them (target 255), in boxes placed by the page's own layout (``Page.layout``).
 
 Split (no record in both): built-in records 0..9,999 and PTB-XL records whose number is not
 divisible by 5 train; built-in records 10,000 and up and PTB-XL records divisible by 5 are
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from contextlib import closing
 from pathlib import Path
 
 import cv2
@@ -24,13 +25,18 @@ import numpy as np
 
 from ecgkit.digitize.rectify import rectify
 from ecgkit.generate import make_sample
+from ecgkit.generate.layout import PULSE_MV, Layout
 from ecgkit.generate.synth import builtin_record
 from ecgkit.io import read_record
+from ecgkit.parallel import run_tasks
 
 PRESETS = ["clean", "challenge2024", "scan", "photo", "archive"]
 CROP_H, CROP_W = 96, 128
 SIGMA = 0.8  # px, of the target's Gaussian
 IGNORE = 255
+# margins (mm) of the ignored boxes around what the layout draws with the trace's pen
+PULSE_LEFT_MM, PULSE_TOP_MM, FOOT_MM, TRACE_CLEAR_MM = 1.5, 6.0, 3.0, 0.2
+TICK_LEFT_MM, TICK_RIGHT_MM, TICK_END_MM = 0.6, 0.4, 1.5
 
 
 def is_held_out(name: str) -> bool:
@@ -47,6 +53,32 @@ def training_records(data_dir: str | Path | None) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p.with_suffix("") for p in folder.glob("*.hea") if not is_held_out(p.stem))
+
+
+def _ignored_mm(layout: Layout, row: int, col: int) -> tuple[float, float, float, float]:
+    """The box, in mm from a panel's trace start and its baseline, of the pen strokes before it.
+
+    Column 0: the row's calibration pulse (from its stub to just before the trace); other
+    columns: the separator tick at the panel's start. Read from the page's own layout, the
+    one the renderer drew them from.
+
+    Returns
+    -------
+    tuple
+        ``(left, right, up, down)`` in mm: the box spans ``x0 - left .. x0 + right`` and
+        ``baseline - up .. baseline + down``.
+    """
+    panel = next(p for p in layout.panels if p.row == row and p.col == col)
+    if col == 0:
+        pulse = layout.pulses[row]
+        left = panel.x_mm - pulse.x_mm + PULSE_LEFT_MM
+        return left, -TRACE_CLEAR_MM, pulse.gain * PULSE_MV + PULSE_TOP_MM, FOOT_MM
+    _, y0, y1 = min(
+        layout.separators,
+        key=lambda s: abs(s[0] - panel.x_mm) + abs((s[1] + s[2]) / 2 - panel.baseline_mm),
+    )
+    reach = (y1 - y0) / 2 + TICK_END_MM
+    return TICK_LEFT_MM, TICK_RIGHT_MM, reach, reach
 
 
 def page_targets(page, rect) -> tuple[np.ndarray, np.ndarray]:
@@ -94,12 +126,10 @@ def page_targets(page, rect) -> tuple[np.ndarray, np.ndarray]:
         base = float(np.median(qy))
         near[max(0, int(qy.min()) - 60) : min(h, int(qy.max()) + 60)] = True
         x_first = qx[0]
-        if lt.col == 0:  # the calibration pulse before the row
-            xa, xb = x_first - 9.5 * ppmm, x_first - 0.2 * ppmm
-            ya, yb = base - 16 * ppmm, base + 3 * ppmm
-        else:  # the separator tick at the panel's start
-            xa, xb = x_first - 0.6 * ppmm, x_first + 0.4 * ppmm
-            ya, yb = base - 4.5 * ppmm, base + 4.5 * ppmm
+        # the calibration pulse before the row (column 0), or the separator tick at the start
+        left, right, up, down = _ignored_mm(page.layout, lt.row, lt.col)
+        xa, xb = x_first - left * ppmm, x_first + right * ppmm
+        ya, yb = base - up * ppmm, base + down * ppmm
         ya, yb = int(max(0, ya)), int(min(h, yb))
         xa2, xb2 = int(max(0, 2 * xa)), int(min(2 * w, 2 * xb))
         if yb > ya and xb2 > xa2:
@@ -186,21 +216,25 @@ def build(out: str | Path, pages: int, *, seed: int = 0, n_crops: int = 24,
     data_dir : str, optional
         Shared records folder (``ECGKIT_DATA``); without it only built-in records are used.
     workers : int
-        Processes.
+        Processes (1: this process); see :func:`ecgkit.parallel.run_tasks`.
 
     Returns
     -------
     Path
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     from tqdm import tqdm
 
     real = [str(p) for p in training_records(data_dir)]
     jobs = [(i, seed, n_crops, data_dir, real) for i in range(pages)]
     xs, ts = [], []
-    with ProcessPoolExecutor(workers) as pool:
-        for x, t in tqdm(pool.map(_work, jobs, chunksize=2), total=pages, desc="pages"):
+    outcomes = run_tasks(_work, jobs, workers=workers, ordered=True)
+    with closing(outcomes):
+        for outcome in tqdm(outcomes, total=pages, desc="pages"):
+            if outcome.exception is not None:
+                raise outcome.exception
+            if not outcome.ok:  # its worker died, alone
+                raise RuntimeError(f"page {outcome.index}: {outcome.error}")
+            x, t = outcome.value
             xs.append(x)
             ts.append(t)
     out = Path(out)

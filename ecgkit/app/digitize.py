@@ -7,19 +7,23 @@ The page stays thin (widgets, one call here, a plot); the digitizer itself is
 from __future__ import annotations
 
 import io
-import re
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ecgkit.digitize import io as dio
 from ecgkit.digitize import pipeline
+from ecgkit.digitize.service import (  # noqa: F401  (the pages call them from here too)
+    digitize_array,
+    load_model,
+    mean_confidence,
+    record_name,
+)
 from ecgkit.errors import EcgkitError
 from ecgkit.io import LEADS, Record, records_from_uploads, write_csv, write_wfdb
 
@@ -30,21 +34,6 @@ TRUTH_TYPES = ("hea", "dat", "mat", "zip")
 #: The built-in example the page opens with.
 EXAMPLE_PRESET = "scan"
 EXAMPLE_RECORD = 0
-
-
-def record_name(file_name: str) -> str:
-    """A WFDB-safe record name from an image's file name (``"my scan.jpg"`` -> ``"my_scan"``).
-
-    Parameters
-    ----------
-    file_name : str
-
-    Returns
-    -------
-    str
-    """
-    stem = PurePath(str(file_name).replace("\\", "/")).stem
-    return re.sub(r"[^-\w]", "_", stem, flags=re.ASCII) or "digitized"
 
 
 @dataclass
@@ -83,60 +72,6 @@ def example(*, preset: str = EXAMPLE_PRESET, index: int = EXAMPLE_RECORD) -> Exa
         description=f"built-in record {index} through the {preset!r} preset "
         f"({page.width} x {page.height} px, layout {page.layout.name})",
     )
-
-
-def load_model(path: str | Path | None = None) -> Any:
-    """The trace model, loaded once (the page keeps it with ``st.cache_resource``).
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        A model file (default: the shipped weights).
-
-    Returns
-    -------
-    object
-        What :func:`ecgkit.digitize.digitize` takes as ``model`` (from the core's
-        ``ecgkit.digitize.model.get_model``); None lets the digitizer use its default.
-
-    Raises
-    ------
-    EcgkitError
-        If ``path`` is given and is not a file, or not a model the digitizer can load.
-    """
-    if path is not None and not Path(path).is_file():
-        raise EcgkitError(f"model {path} not found; give the path of the model file (.onnx)")
-    try:
-        from ecgkit.digitize.model import get_model
-    except ImportError:  # no model module: the digitizer reads the path itself
-        return None if path is None else str(path)
-    if path is None:
-        return get_model(None)
-    try:
-        return get_model(str(path))
-    except EcgkitError:
-        raise
-    except Exception as exc:  # onnxruntime raises its own types for a file that is no model
-        raise EcgkitError(
-            f"model {path} cannot be loaded ({type(exc).__name__}: {exc}); give an .onnx file "
-            "made by training/"
-        ) from None
-
-
-def mean_confidence(confidence: Mapping[str, float]) -> float:
-    """Mean of the 12 leads' confidences (a lead not reported counts as 0).
-
-    Parameters
-    ----------
-    confidence : mapping
-        Lead name -> 0..1.
-
-    Returns
-    -------
-    float
-    """
-    values = [float(confidence.get(lead, 0.0) or 0.0) for lead in LEADS]
-    return float(np.mean([v if np.isfinite(v) else 0.0 for v in values]))
 
 
 def record_zip(record: Record, name: str | None = None) -> bytes:
@@ -231,55 +166,6 @@ def summary_line(result: pipeline.Digitized, name: str) -> str:
     return (f"{name}: layout {result.layout}, mean confidence "
             f"{mean_confidence(result.confidence):.2f}, {n_read} of 12 leads, "
             f"{result.seconds:.1f} s")  # fmt: skip
-
-
-def digitize_array(rgb: np.ndarray, *, name: str, fs: float = 500.0, model: Any = None,
-                   check: bool = True) -> pipeline.Digitized:  # fmt: skip
-    """Check that an image holds an ECG, then digitize it.
-
-    Parameters
-    ----------
-    rgb : numpy.ndarray
-        ``(H, W, 3)`` uint8 RGB (from :func:`ecgkit.digitize.load_image`).
-    name : str
-        Record name (and the name in messages).
-    fs : float
-        Sampling rate of the result.
-    model : optional
-        Passed to :func:`ecgkit.digitize.digitize`.
-    check : bool
-        Refuse images that :func:`ecgkit.digitize.looks_like_ecg` rejects.
-
-    Returns
-    -------
-    Digitized
-
-    Raises
-    ------
-    EcgkitError
-        No ECG in the image, or the digitizer could not read it (including an ``OSError``,
-        ``ValueError`` or OpenCV error inside it: one message, not a traceback).
-    """
-    fs = float(fs)
-    if not np.isfinite(fs) or not 50.0 <= fs <= 10000.0:
-        raise EcgkitError(f"sampling rate must be between 50 and 10000 Hz, got {fs:g}")
-    if check:
-        ok, message = dio.looks_like_ecg(rgb, name=name)
-        if not ok:
-            raise EcgkitError(f"{message}; give a scan or photo of a paper ECG")
-    import cv2
-
-    start = time.perf_counter()
-    try:
-        result = pipeline.digitize(rgb, fs=fs, name=record_name(name), model=model)
-    except (OSError, ValueError, cv2.error) as exc:  # an image the digitizer trips over
-        raise EcgkitError(
-            f"{name}: the digitizer could not read this image ({type(exc).__name__}: {exc}); "
-            "try a straighter, sharper scan, and report the image if it looks fine"
-        ) from exc
-    if not result.seconds:
-        result.seconds = time.perf_counter() - start
-    return result
 
 
 def digitize_image(source: Any, *, name: str, fs: float = 500.0, model: Any = None,
@@ -437,10 +323,11 @@ def score(truth: Record, estimate: Record) -> Score:
     from ecgkit.evaluate import record_metrics
 
     m = record_metrics(truth, estimate)
-    per_lead = {lead: float(v) for lead, v in zip(LEADS, m["per_lead"]["snr_db"], strict=True)}
-    rec = m["record"]
-    return Score(float(rec["snr_db"]), float(rec["pearson_r"]), float(rec["rmse_uv"]),
-                 per_lead, list(m.get("notes", [])))  # fmt: skip
+    per_lead = {lead: float(v) for lead, v in zip(LEADS, m.per_lead.snr_db, strict=True)}
+    rec = m.record
+    return Score(
+        float(rec.snr_db), float(rec.pearson_r), float(rec.rmse_uv), per_lead, list(m.notes)
+    )
 
 
 def batch_zip(

@@ -5,6 +5,14 @@ the paper (printed text, handwriting, stamps), what happens to the paper (ageing
 folds, wrinkles, curl), then how it is captured (placement and perspective, light and
 shadows, optics, sensor noise, resampling, compression). Each application is recorded
 (name, strength, parameters), so :func:`replay_artifacts` rebuilds the image byte for byte.
+
+Every registered artifact is a :class:`GeometricArtifact` (it moves the paper through a
+:class:`~ecgkit.geometry.CoordinateMap`, truth and pixels together) or a
+:class:`PhotometricArtifact` (pixels only); :func:`geometric_names` and
+:func:`photometric_names` list them, so contract tests run over the registry. The families
+(``_FAMILY_MODULES``) share :mod:`ecgkit.artifacts.base` (the interface, ``round_param`` and
+``draw_seed``), :mod:`ecgkit.artifacts.ink` (ink and noise fields), :mod:`ecgkit.artifacts.maps`
+(the paper's coordinate maps) and :mod:`ecgkit.artifacts.textures` (desks under a photo).
 """
 
 from __future__ import annotations
@@ -15,17 +23,28 @@ from typing import Any
 
 import numpy as np
 
-from ecgkit.artifacts.base import Artifact, CoordinateMap, warp_page, with_image
+from ecgkit.artifacts.base import (
+    Artifact,
+    CoordinateMap,
+    GeometricArtifact,
+    PhotometricArtifact,
+    warp_page,
+    with_image,
+)
 from ecgkit.errors import EcgkitError
 from ecgkit.generate.render import Page
 
 __all__ = [
     "Artifact",
     "CoordinateMap",
+    "GeometricArtifact",
+    "PhotometricArtifact",
     "REGISTRY",
     "STAGES",
     "apply_artifacts",
     "artifact_names",
+    "geometric_names",
+    "photometric_names",
     "register",
     "replay_artifacts",
     "warp_page",
@@ -62,7 +81,8 @@ def register(cls: type[Artifact]) -> type[Artifact]:
     Parameters
     ----------
     cls : type
-        An :class:`Artifact` subclass with ``name`` and ``stage`` set.
+        A :class:`GeometricArtifact` or :class:`PhotometricArtifact` subclass with ``name``
+        and ``stage`` set.
 
     Returns
     -------
@@ -74,6 +94,9 @@ def register(cls: type[Artifact]) -> type[Artifact]:
         raise ValueError(f"artifact {cls.__name__}: stage {stage!r} is not one of {list(STAGES)}")
     if not cls.name or cls.name in REGISTRY:
         raise ValueError(f"artifact {cls.__name__}: name {cls.name!r} missing or taken")
+    if not issubclass(cls, (GeometricArtifact, PhotometricArtifact)):
+        raise TypeError(f"artifact {cls.__name__}: derive from GeometricArtifact (it moves the "
+                        "paper) or PhotometricArtifact (it changes pixels only)")
     REGISTRY[cls.name] = cls()
     return cls
 
@@ -87,6 +110,16 @@ def artifact_names() -> list[str]:
     """Every artifact's name, in pipeline order."""
     _load()
     return sorted(REGISTRY, key=lambda n: (STAGES[REGISTRY[n].stage], _RANK.get(n, 50), n))
+
+
+def geometric_names() -> list[str]:
+    """The names of the artifacts that move the paper (:class:`GeometricArtifact`), in order."""
+    return [n for n in artifact_names() if isinstance(REGISTRY[n], GeometricArtifact)]
+
+
+def photometric_names() -> list[str]:
+    """The names of the artifacts that change pixels only (:class:`PhotometricArtifact`)."""
+    return [n for n in artifact_names() if isinstance(REGISTRY[n], PhotometricArtifact)]
 
 
 def _strength(spec: Any, u: float) -> float:

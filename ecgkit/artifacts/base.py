@@ -7,12 +7,18 @@ parameters. Noise that needs many random numbers draws one integer ``seed`` into
 parameters and makes its own generator from it in ``apply``, so a sample's JSON holds all it
 takes to replay the image byte for byte.
 
-A geometric artifact is a :class:`CoordinateMap` (scikit-image's ``_GeometricTransform`` is the
-model): ``forward`` maps points of the input image to the output image, ``inverse`` the other
-way. :func:`warp_page` warps the image and the lead mask through the inverse and pushes every
-ground-truth point, box and paper corner forward through the same object, so pixels and truth
-cannot drift apart. Coordinates follow :mod:`ecgkit.generate.layout`: ``(x, y)``, pixel centres at
-integers.
+Every registered artifact is one of two kinds:
+
+* a :class:`GeometricArtifact` moves the paper: it gives a
+  :class:`~ecgkit.geometry.CoordinateMap` (scikit-image's ``_GeometricTransform`` is the model:
+  ``forward`` maps points of the input image to the output image, ``inverse`` the other way)
+  and its shared :meth:`~GeometricArtifact.apply` runs :func:`warp_page`, which warps the image
+  and the lead mask through the inverse and pushes every ground-truth point, box and paper
+  corner forward through the same object, so pixels and truth cannot drift apart;
+* a :class:`PhotometricArtifact` changes pixel values only (:func:`with_image`): the truth
+  stays where it is (it may record new text boxes, or clear the lead mask where ink is hidden).
+
+Coordinates follow :mod:`ecgkit.geometry`: ``(x, y)``, pixel centres at integers.
 """
 
 from __future__ import annotations
@@ -24,68 +30,59 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from ecgkit.generate.render import Box, Page
+from ecgkit.generate.render import Page
+from ecgkit.geometry import (
+    CoordinateMap,
+    HomographyMap,
+    map_box,
+    map_xy,
+)
+
+__all__ = [
+    "Artifact",
+    "CoordinateMap",
+    "GeometricArtifact",
+    "HomographyMap",
+    "PhotometricArtifact",
+    "draw_seed",
+    "round_param",
+    "warp_page",
+    "with_image",
+]
 
 
-class CoordinateMap(ABC):
-    """A smooth, invertible map between input-image and output-image pixel coordinates."""
+def round_param(value: float, digits: int) -> float:
+    """A drawn float rounded for the JSON parameters (what :meth:`Artifact.apply` then reads).
 
-    @abstractmethod
-    def forward(self, points: np.ndarray) -> np.ndarray:
-        """Map ``(N, 2)`` input points ``(x, y)`` to output points."""
+    Parameters
+    ----------
+    value : float
+    digits : int
+        Decimal digits kept (each artifact keeps its own, so replays stay byte for byte).
 
-    @abstractmethod
-    def inverse(self, points: np.ndarray) -> np.ndarray:
-        """Map ``(N, 2)`` output points ``(x, y)`` back to input points."""
-
-    def __call__(self, points: np.ndarray) -> np.ndarray:
-        """Same as :meth:`forward`."""
-        return self.forward(points)
-
-    def output_size(self, width: int, height: int) -> tuple[int, int]:
-        """Size ``(width, height)`` of the output image for an input of this size."""
-        return width, height
-
-    def inverse_grid(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """Input coordinates of every output pixel centre, as float32 maps for ``cv2.remap``.
-
-        Subclasses with a cheap closed form may override this; the default evaluates
-        :meth:`inverse` on every pixel.
-        """
-        xs, ys = np.meshgrid(np.arange(width, dtype=np.float64),
-                             np.arange(height, dtype=np.float64))  # fmt: skip
-        src = self.inverse(np.stack([xs.ravel(), ys.ravel()], axis=1))
-        return (src[:, 0].reshape(height, width).astype(np.float32),
-                src[:, 1].reshape(height, width).astype(np.float32))  # fmt: skip
+    Returns
+    -------
+    float
+    """
+    return round(float(value), digits)
 
 
-def _map_points(cmap: CoordinateMap, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ok = np.isfinite(x) & np.isfinite(y)
-    nx, ny = np.full_like(x, np.nan), np.full_like(y, np.nan)
-    if ok.any():
-        out = cmap.forward(np.stack([x[ok], y[ok]], axis=1))
-        nx[ok], ny[ok] = out[:, 0], out[:, 1]
-    return nx, ny
+def draw_seed(rng: np.random.Generator, high: int = 2**31 - 1) -> int:
+    """An integer seed in ``[0, high)`` for an artifact's own noise generator.
 
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The artifact's generator.
+    high : int
+        Exclusive upper bound (the geometry family draws below ``2**31``; keep each
+        artifact's bound, or its samples no longer replay).
 
-def _map_box(cmap: CoordinateMap, box: Box | None, width: int, height: int) -> Box | None:
-    """The axis-aligned box around the mapped outline of ``box`` (edges sampled densely)."""
-    if box is None:
-        return None
-    x0, y0, x1, y1 = box
-    t = np.linspace(0.0, 1.0, 17)
-    outline = np.concatenate([
-        np.stack([x0 + (x1 - x0) * t, np.full_like(t, y0)], 1),
-        np.stack([np.full_like(t, x1), y0 + (y1 - y0) * t], 1),
-        np.stack([x0 + (x1 - x0) * t, np.full_like(t, y1)], 1),
-        np.stack([np.full_like(t, x0), y0 + (y1 - y0) * t], 1),
-    ])  # fmt: skip
-    p = cmap.forward(outline)
-    bx0, by0 = max(float(p[:, 0].min()), -0.5), max(float(p[:, 1].min()), -0.5)
-    bx1, by1 = min(float(p[:, 0].max()), width - 0.5), min(float(p[:, 1].max()), height - 0.5)
-    if bx1 <= bx0 or by1 <= by0:
-        return None  # mapped off the image
-    return (bx0, by0, bx1, by1)
+    Returns
+    -------
+    int
+    """
+    return int(rng.integers(0, high))
 
 
 def warp_page(
@@ -139,13 +136,13 @@ def warp_page(
     out.leads = []
     for lt in page.leads:
         nlt = copy.copy(lt)
-        nlt.x, nlt.y = _map_points(cmap, lt.x, lt.y)
-        nlt.bbox = _map_box(cmap, lt.bbox, out_w, out_h)
-        nlt.label_bbox = _map_box(cmap, lt.label_bbox, out_w, out_h)
+        nlt.x, nlt.y = map_xy(cmap, lt.x, lt.y)
+        nlt.bbox = map_box(cmap, lt.bbox, out_w, out_h)
+        nlt.label_bbox = map_box(cmap, lt.label_bbox, out_w, out_h)
         out.leads.append(nlt)
     out.texts = []
     for t in page.texts:
-        box = _map_box(cmap, t.bbox, out_w, out_h)
+        box = map_box(cmap, t.bbox, out_w, out_h)
         if box is not None:
             out.texts.append(copy.copy(t))
             out.texts[-1].bbox = box
@@ -154,62 +151,19 @@ def warp_page(
     return out
 
 
-class HomographyMap(CoordinateMap):
-    """A projective (or affine) map given by a 3x3 matrix acting on ``(x, y, 1)``.
-
-    Parameters
-    ----------
-    matrix : array-like
-        3x3, maps input to output points.
-    size : tuple of int, optional
-        Output ``(width, height)``; defaults to the input's.
-    """
-
-    def __init__(self, matrix: np.ndarray, size: tuple[int, int] | None = None) -> None:
-        self.matrix = np.asarray(matrix, dtype=np.float64)
-        self.inv = np.linalg.inv(self.matrix)
-        self.size = size
-
-    @staticmethod
-    def _apply(m: np.ndarray, points: np.ndarray) -> np.ndarray:
-        p = np.asarray(points, dtype=np.float64)
-        h = p @ m[:, :2].T + m[:, 2]
-        return h[:, :2] / h[:, 2:3]
-
-    def forward(self, points: np.ndarray) -> np.ndarray:
-        """Map input points to output points."""
-        return self._apply(self.matrix, points)
-
-    def inverse(self, points: np.ndarray) -> np.ndarray:
-        """Map output points to input points."""
-        return self._apply(self.inv, points)
-
-    def output_size(self, width: int, height: int) -> tuple[int, int]:
-        """The given size, or the input's."""
-        return self.size or (width, height)
-
-    def inverse_grid(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """Closed form of the inverse on the pixel grid (float64, then float32)."""
-        xs = np.arange(width, dtype=np.float64)[None, :]
-        ys = np.arange(height, dtype=np.float64)[:, None]
-        m = self.inv
-        w = m[2, 0] * xs + m[2, 1] * ys + m[2, 2]
-        mx = (m[0, 0] * xs + m[0, 1] * ys + m[0, 2]) / w
-        my = (m[1, 0] * xs + m[1, 1] * ys + m[1, 2]) / w
-        return mx.astype(np.float32), my.astype(np.float32)
-
-
 class Artifact(ABC):
     """One kind of distortion, drawn then applied.
 
     Subclasses set ``name`` (the key used in presets and JSON), ``family`` (the module it
     belongs to: ``text``, ``handwriting``, ``paper``, ``geometry``, ``light``, ``sensor``) and
-    ``stage`` (when it applies, see :data:`ecgkit.artifacts.STAGES`).
+    ``stage`` (when it applies, see :data:`ecgkit.artifacts.STAGES`). A registered artifact
+    derives from :class:`GeometricArtifact` or :class:`PhotometricArtifact` (its ``kind``).
     """
 
     name: ClassVar[str] = ""
     family: ClassVar[str] = ""
     stage: ClassVar[str] = ""  # a key of ecgkit.artifacts.STAGES: when in the pipeline
+    kind: ClassVar[str] = ""  # "geometric" or "photometric", set by the two base classes
 
     @abstractmethod
     def draw(self, rng: np.random.Generator, page: Page, strength: float) -> dict[str, Any]:
@@ -244,6 +198,103 @@ class Artifact(ABC):
         -------
         Page
         """
+
+
+class PhotometricArtifact(Artifact):
+    """An artifact that changes pixel values only: every ground-truth point stays put.
+
+    :meth:`apply` returns a page of the same size (made with :func:`with_image`) whose leads,
+    boxes and paper corners are those of the input; it may append text boxes (what it drew)
+    and clear the lead mask where it hides the ink (holes, torn corners).
+    """
+
+    kind: ClassVar[str] = "photometric"
+
+
+class GeometricArtifact(Artifact):
+    """An artifact that moves the paper: a coordinate map through which image and truth move.
+
+    Subclasses implement :meth:`coordinate_map`; the shared :meth:`apply` warps the page
+    through it with :func:`warp_page` (the options from :meth:`warp_options`) and then lets
+    :meth:`finish` add what is photometric about the artifact (shading, an edge shadow), which
+    must not move the truth. An artifact whose pixels need another resampling (a low-pass
+    filter first) may override :meth:`apply`, as long as the truth is pushed through
+    :meth:`coordinate_map`.
+    """
+
+    kind: ClassVar[str] = "geometric"
+
+    @abstractmethod
+    def coordinate_map(self, page: Page, params: dict[str, Any]) -> CoordinateMap:
+        """The coordinate map these parameters apply to this page.
+
+        Parameters
+        ----------
+        page : Page
+            The page the artifact is applied to (its size and resolution).
+        params : dict
+            From :meth:`draw`.
+
+        Returns
+        -------
+        CoordinateMap
+        """
+
+    def warp_options(self, page: Page, params: dict[str, Any],
+                     cmap: CoordinateMap) -> dict[str, Any]:
+        """Keyword arguments for :func:`warp_page` (``fill_rgb``, ``background``).
+
+        Parameters
+        ----------
+        page : Page
+            The input page.
+        params : dict
+        cmap : CoordinateMap
+            From :meth:`coordinate_map`.
+
+        Returns
+        -------
+        dict
+            None by default (white fill).
+        """
+        return {}
+
+    def finish(self, warped: Page, page: Page, params: dict[str, Any],
+               cmap: CoordinateMap) -> Page:
+        """Photometric touches after the warp (shading...); the truth must not move.
+
+        Parameters
+        ----------
+        warped : Page
+            The warped page (a new page: its image may be changed in place).
+        page : Page
+            The input page.
+        params : dict
+        cmap : CoordinateMap
+
+        Returns
+        -------
+        Page
+            ``warped`` itself by default.
+        """
+        return warped
+
+    def apply(self, page: Page, params: dict[str, Any]) -> Page:
+        """Warp the page through :meth:`coordinate_map`, then :meth:`finish` it.
+
+        Parameters
+        ----------
+        page : Page
+        params : dict
+            From :meth:`draw`.
+
+        Returns
+        -------
+        Page
+        """
+        cmap = self.coordinate_map(page, params)
+        out = warp_page(page, cmap, **self.warp_options(page, params, cmap))
+        return self.finish(out, page, params, cmap)
 
 
 def with_image(page: Page, image: np.ndarray) -> Page:

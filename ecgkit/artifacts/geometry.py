@@ -10,20 +10,15 @@
 * ``perspective`` (capture): a phone photo of the page lying on a procedural desk (wood,
   table, cloth), keystoned by a hand-held camera.
 
-Every artifact here builds a :class:`~ecgkit.artifacts.base.CoordinateMap`
-(``coordinate_map(page, params)``) and applies it with
+Every artifact here is a :class:`~ecgkit.artifacts.base.GeometricArtifact`: it builds a
+:class:`~ecgkit.geometry.CoordinateMap` (``coordinate_map(page, params)``; the maps are in
+:mod:`ecgkit.artifacts.maps`) and the shared ``apply`` warps through it with
 :func:`~ecgkit.artifacts.base.warp_page`, so the image, the lead mask and every ground-truth
 point, box and paper corner move together. Shading (darker where the paper turns away from the
-light) is photometric: it multiplies the warped image and never moves the truth.
+light) is photometric: it multiplies the warped image (``finish``) and never moves the truth.
+The desks a photographed page lies on are in :mod:`ecgkit.artifacts.textures`.
 
-Maps given as a displacement are defined on the OUTPUT grid: ``inverse(q) = q + u(q)``, so the
-image is warped in closed form, and ``forward`` solves ``q + u(q) = p`` by Newton's method
-(``|grad u| < 0.5`` keeps it a well-posed, quickly converging problem). Smooth fields are held
-as a grid of nodes a few pixels apart; the image is warped through
-``cv2.resize(..., INTER_LINEAR)`` of that grid and points through the very same bilinear
-interpolant (:func:`bilinear_resize_at`), so the pixels and the truth agree to about 1e-5 px.
-
-Coordinates follow :mod:`ecgkit.generate.layout`: points ``(x, y)``, pixel centres at integers.
+Coordinates follow :mod:`ecgkit.geometry`: points ``(x, y)``, pixel centres at integers.
 """
 
 from __future__ import annotations
@@ -35,8 +30,21 @@ import cv2
 import numpy as np
 
 from ecgkit.artifacts import register
-from ecgkit.artifacts.base import Artifact, CoordinateMap, HomographyMap, warp_page, with_image
+from ecgkit.artifacts.base import GeometricArtifact, draw_seed, round_param, with_image
+from ecgkit.artifacts.ink import noise_grid
+from ecgkit.artifacts.maps import (
+    CreaseMap,
+    FastHomographyMap,
+    GridDisplacementMap,
+    OffsetMap,
+    bilinear_resize_at,
+    fold_slabs,
+    grid_shape,
+    node_positions,
+)
+from ecgkit.artifacts.textures import BACKGROUND_COLOURS, BACKGROUNDS, make_background
 from ecgkit.generate.render import Page
+from ecgkit.geometry import CoordinateMap, image_corners
 
 __all__ = [
     "BACKGROUNDS",
@@ -53,329 +61,10 @@ __all__ = [
     "make_background",
 ]
 
+_SEED_HIGH = 2**31  # this family's seeds are drawn below 2**31 (kept: samples replay)
+
 _REF_PPMM = 200 / 25.4  # the resolution the pixel amounts below are quoted at
 _MAX_SLOPE = 0.45  # bound on |grad u| of the displacement fields: one-to-one, forward converges
-
-
-def _r(x: float, nd: int = 6) -> float:
-    """A float rounded for the JSON parameters."""
-    return round(float(x), nd)
-
-
-# --------------------------------------------------------------------------- interpolation
-
-
-def bilinear_resize_at(
-    nodes: np.ndarray, size: tuple[int, int], points: np.ndarray, *, gradient: bool = False
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Evaluate ``cv2.resize(nodes, size, interpolation=cv2.INTER_LINEAR)`` at arbitrary points.
-
-    Parameters
-    ----------
-    nodes : numpy.ndarray
-        ``(h, w, k)`` grid.
-    size : tuple of int
-        ``(width, height)`` of the full-size image the grid is resized to.
-    points : numpy.ndarray
-        ``(N, 2)`` points ``(x, y)`` in full-size pixel coordinates (anywhere: the grid's
-        border is replicated, as OpenCV does).
-    gradient : bool
-        Also return the derivatives with respect to ``x`` and ``y``.
-
-    Returns
-    -------
-    values : numpy.ndarray
-        ``(N, k)``.
-    grad : numpy.ndarray or None
-        ``(N, k, 2)``: d/dx and d/dy (None unless ``gradient``).
-    """
-    return _Bilinear(nodes, size)(points, gradient=gradient)
-
-
-class _Bilinear:
-    """:func:`bilinear_resize_at` with the padded float64 grid prepared once."""
-
-    def __init__(self, nodes: np.ndarray, size: tuple[int, int]) -> None:
-        gh, gw, k = nodes.shape
-        # one replicated node around the grid: every cell then has 4 valid corners
-        padded = np.pad(np.asarray(nodes, np.float64), ((1, 1), (1, 1), (0, 0)), mode="edge")
-        self.flat = padded.reshape(-1, k)
-        self.gw, self.gh, self.stride = gw, gh, gw + 2
-        self.sx, self.sy = gw / size[0], gh / size[1]
-
-    def __call__(self, points: np.ndarray, *, gradient: bool = False,
-                 ) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
-        p = np.asarray(points, dtype=np.float64)
-        # grid coordinates, shifted by the padding and clamped into it (the replicated border:
-        # there both corners of a cell are equal, so the value is the edge's, the slope 0)
-        hx, hy = self.gw + 1 - 1e-9, self.gh + 1 - 1e-9
-        fx = np.minimum(np.maximum(p[:, 0] * self.sx + (0.5 * self.sx + 0.5), 0.0), hx)
-        fy = np.minimum(np.maximum(p[:, 1] * self.sy + (0.5 * self.sy + 0.5), 0.0), hy)
-        ix, iy = np.floor(fx), np.floor(fy)
-        tx, ty = (fx - ix)[:, None], (fy - iy)[:, None]
-        i00 = iy.astype(np.intp) * self.stride + ix.astype(np.intp)
-        i01, i10 = i00 + 1, i00 + self.stride
-        i11 = i10 + 1
-        flat = self.flat
-        c00, c01, c10, c11 = flat[i00], flat[i01], flat[i10], flat[i11]
-        dtop, dbot = c01 - c00, c11 - c10
-        top = c00 + dtop * tx
-        bottom = c10 + dbot * tx
-        dy = bottom - top
-        val = top + dy * ty
-        if not gradient:
-            return val, None
-        dx = (dtop + (dbot - dtop) * ty) * self.sx
-        return val, np.stack([dx, dy * self.sy], axis=-1)
-
-
-def node_positions(n: int, full: int) -> np.ndarray:
-    """Full-size pixel coordinate of each of ``n`` grid nodes (``cv2.resize``'s convention).
-
-    Parameters
-    ----------
-    n : int
-        Nodes along the axis.
-    full : int
-        Pixels along the axis of the full-size image.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n,)`` float coordinates.
-    """
-    return (np.arange(n, dtype=np.float64) + 0.5) * (full / n) - 0.5
-
-
-def _grid_shape(width: int, height: int, spacing: float) -> tuple[int, int]:
-    """``(w, h)`` of a grid with about ``spacing`` pixels between nodes."""
-    return max(4, math.ceil(width / spacing)), max(4, math.ceil(height / spacing))
-
-
-# --------------------------------------------------------------------------- maps
-
-
-class OffsetMap(CoordinateMap):
-    """A map given on the output grid: ``inverse(q) = q + u(q)``.
-
-    Subclasses implement :meth:`offset` (``u`` and its Jacobian); :meth:`forward` solves
-    ``q + u(q) = p`` by Newton's method (to 1e-7 px, at most 30 steps; 2 or 3 when
-    ``|grad u| < 0.5``) and raises ``RuntimeError`` if it does not converge.
-    """
-
-    tol: float = 1e-7
-    max_iter: int = 30
-
-    def offset(self, points: np.ndarray, *, jacobian: bool = False) -> tuple[np.ndarray, Any]:
-        """Displacement ``u`` at output points, and optionally its ``(N, 2, 2)`` Jacobian.
-
-        Parameters
-        ----------
-        points : numpy.ndarray
-            ``(N, 2)`` output points.
-        jacobian : bool
-            Also return ``du_i/dx_j`` as ``(N, 2, 2)``.
-
-        Returns
-        -------
-        tuple
-            ``(u, jac)``, ``jac`` None unless asked for.
-        """
-        raise NotImplementedError
-
-    def inverse(self, points: np.ndarray) -> np.ndarray:
-        """Map output points to input points: ``q + u(q)``."""
-        q = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        return q + self.offset(q)[0]
-
-    def forward(self, points: np.ndarray) -> np.ndarray:
-        """Map input points to output points (Newton's method on ``q + u(q) = p``)."""
-        p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        q = p - self.offset(p)[0]
-        for _ in range(self.max_iter):
-            u, jac = self.offset(q, jacobian=True)
-            res = q + u - p
-            if len(res) == 0 or np.abs(res).max() <= self.tol:
-                break
-            a, b = 1.0 + jac[:, 0, 0], jac[:, 0, 1]
-            c, d = jac[:, 1, 0], 1.0 + jac[:, 1, 1]
-            det = a * d - b * c
-            q[:, 0] -= (d * res[:, 0] - b * res[:, 1]) / det
-            q[:, 1] -= (a * res[:, 1] - c * res[:, 0]) / det
-        else:
-            err = float(np.abs(q + self.offset(q)[0] - p).max())
-            if not err <= 1e-4:
-                raise RuntimeError(f"{type(self).__name__}.forward did not converge ({err} px)")
-        return q
-
-
-class GridDisplacementMap(OffsetMap):
-    """``inverse(q) = q + u(q)`` with ``u`` the bilinear resize of a grid of nodes.
-
-    Parameters
-    ----------
-    nodes : numpy.ndarray
-        ``(h, w, 2)`` displacement ``(ux, uy)`` at the nodes (``cv2.resize``'s placement, see
-        :func:`node_positions`), in output pixels.
-    size : tuple of int
-        ``(width, height)`` of the image (input and output have the same size).
-    """
-
-    def __init__(self, nodes: np.ndarray, size: tuple[int, int]) -> None:
-        self.nodes = np.ascontiguousarray(nodes, dtype=np.float32)
-        self.size = (int(size[0]), int(size[1]))
-        self._planes = [np.ascontiguousarray(self.nodes[:, :, k]) for k in range(2)]
-        self._interp = _Bilinear(self.nodes, self.size)
-
-    def offset(self, points: np.ndarray, *, jacobian: bool = False) -> tuple[np.ndarray, Any]:
-        """Bilinear displacement at output points (and its Jacobian)."""
-        return self._interp(points, gradient=jacobian)
-
-    def inverse_grid(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """``cv2.resize`` of the nodes plus the pixel grid (the same interpolant as points)."""
-        if (width, height) != self.size:
-            raise ValueError(f"map made for {self.size}, asked for {(width, height)}")
-        mx = cv2.resize(self._planes[0], (width, height), interpolation=cv2.INTER_LINEAR)
-        my = cv2.resize(self._planes[1], (width, height), interpolation=cv2.INTER_LINEAR)
-        mx += np.arange(width, dtype=np.float32)[None, :]
-        my += np.arange(height, dtype=np.float32)[:, None]
-        return mx, my
-
-    def max_slope(self) -> float:
-        """Largest slope of the node field between neighbours: bounds ``|du_i/dx_j|``."""
-        w, h = self.size
-        gh, gw = self.nodes.shape[:2]
-        sx, sy = w / gw, h / gh
-        n = self.nodes.astype(np.float64)
-        dx = np.abs(np.diff(n, axis=1)).max(initial=0.0) / sx
-        dy = np.abs(np.diff(n, axis=0)).max(initial=0.0) / sy
-        return float(max(dx, dy))
-
-
-class _FastHomography(HomographyMap):
-    """A :class:`HomographyMap` whose pixel grid is computed in float32 by broadcasting."""
-
-    def inverse_grid(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """Closed form of the inverse on the pixel grid (float32, about 1e-4 px)."""
-        m = self.inv
-        xs = np.arange(width, dtype=np.float64)
-        ys = np.arange(height, dtype=np.float64)
-
-        def plane(r: int) -> np.ndarray:
-            row = (m[r, 0] * xs + m[r, 2]).astype(np.float32)[None, :]
-            col = (m[r, 1] * ys).astype(np.float32)[:, None]
-            return row + col
-
-        mx, my = plane(0), plane(1)
-        if abs(m[2, 0]) + abs(m[2, 1]) > 0 or m[2, 2] != 1.0:
-            w = plane(2)
-            cv2.divide(mx, w, dst=mx)
-            cv2.divide(my, w, dst=my)
-        return mx, my
-
-
-def _smoothstep(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """C1 step from 0 (t <= -1) to 1 (t >= 1) and its derivative."""
-    s = np.clip((t + 1.0) * 0.5, 0.0, 1.0)
-    return s * s * (3.0 - 2.0 * s), np.where((t > -1) & (t < 1), 3.0 * s * (1.0 - s), 0.0)
-
-
-class CreaseMap(OffsetMap):
-    """Straight folds: a smoothed step of the paper across each fold line.
-
-    ``u(q) = A q + b + sum_k a_k n_k S((n_k . q - c_k) / w_k)`` with ``S`` a C1 smooth step;
-    the affine part keeps the paper's edges where they were (each fold takes up ``a_k`` px of
-    paper, spread evenly over the page).
-
-    Parameters
-    ----------
-    folds : list of tuple
-        ``(nx, ny, c, a, w)`` per fold: unit normal, offset, step (px), half-width (px).
-    size : tuple of int
-        ``(width, height)``.
-    """
-
-    def __init__(self, folds: list[tuple[float, float, float, float, float]],
-                 size: tuple[int, int]) -> None:  # fmt: skip
-        self.folds = [tuple(float(v) for v in f) for f in folds]
-        self.size = (int(size[0]), int(size[1]))
-        w, h = self.size
-        corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
-        lin = np.zeros((2, 2))
-        const = np.zeros(2)
-        for nx, ny, _c, a, _w in self.folds:
-            n = np.array([nx, ny])
-            proj = corners @ n
-            lo, hi = proj.min(), proj.max()
-            # ramp from 0 at the low edge to 1 at the high edge, subtracted from the step
-            lin -= a * np.outer(n, n) / (hi - lo)
-            const += a * n * lo / (hi - lo)
-        self.lin, self.const = lin, const
-
-    def offset(self, points: np.ndarray, *, jacobian: bool = False) -> tuple[np.ndarray, Any]:
-        """Displacement (and Jacobian) at output points."""
-        q = np.asarray(points, dtype=np.float64)
-        u = q @ self.lin.T + self.const
-        jac = np.broadcast_to(self.lin, (len(q), 2, 2)).copy() if jacobian else None
-        for nx, ny, c, a, w in self.folds:
-            s, ds = _smoothstep((q[:, 0] * nx + q[:, 1] * ny - c) / w)
-            u[:, 0] += a * nx * s
-            u[:, 1] += a * ny * s
-            if jac is not None:
-                k = a * ds / w
-                jac[:, 0, 0] += k * nx * nx
-                jac[:, 0, 1] += k * nx * ny
-                jac[:, 1, 0] += k * ny * nx
-                jac[:, 1, 1] += k * ny * ny
-        return u, jac
-
-    def inverse_grid(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """The affine part by broadcasting, each fold's step only in the slab it changes."""
-        xs = np.arange(width, dtype=np.float64)
-        ys = np.arange(height, dtype=np.float64)
-        lin, const = self.lin, self.const
-        mx = ((1 + lin[0, 0]) * xs + const[0]).astype(np.float32)[None, :] + (
-            lin[0, 1] * ys).astype(np.float32)[:, None]  # fmt: skip
-        my = (lin[1, 0] * xs + const[1]).astype(np.float32)[None, :] + (
-            (1 + lin[1, 1]) * ys).astype(np.float32)[:, None]  # fmt: skip
-        for nx, ny, c, a, w in self.folds:
-            for region, s in _fold_slabs(nx, ny, c, w, width, height):
-                step = _smoothstep(s / w)[0] if s is not None else 1.0
-                mx[region] += np.float32(a * nx) * step
-                my[region] += np.float32(a * ny) * step
-        return mx, my
-
-
-def _fold_slabs(nx: float, ny: float, c: float, w: float, width: int, height: int,
-                ) -> list[tuple[tuple[slice, slice], np.ndarray | None]]:  # fmt: skip
-    """Where a fold's step is not 0: a slab (with the signed distance ``s`` in it) where it
-    rises, and the rectangle (``s`` None) beyond it where it is 1."""
-    out: list[tuple[tuple[slice, slice], np.ndarray | None]] = []
-    vertical = abs(nx) >= abs(ny)
-    # work on (along, across) = (rows, cols) for a vertical fold, transposed otherwise
-    na, nc = (ny, nx) if vertical else (nx, ny)
-    n_along, n_across = (height, width) if vertical else (width, height)
-    along = np.arange(n_along, dtype=np.float64)
-    # across coordinate where s = -w and s = +w, over all along positions
-    ends = [(c + sv - na * along[[0, -1]]) / nc for sv in (-w, w)]
-    lo = max(0, int(math.floor(min(e.min() for e in ends))) - 1)
-    hi = min(n_across, int(math.ceil(max(e.max() for e in ends))) + 2)
-    if lo < hi:
-        across = np.arange(lo, hi, dtype=np.float64)
-        s = (nc * across[None, :] + na * along[:, None] - c).astype(np.float32)
-        if not vertical:
-            s = s.T
-        sl = (slice(None), slice(lo, hi)) if vertical else (slice(lo, hi), slice(None))
-        out.append((sl, s))
-    # the side where s > w: across > hi if nc > 0 else across < lo
-    if nc > 0:
-        rest = slice(max(hi, 0), n_across) if hi < n_across else None
-    else:
-        rest = slice(0, min(lo, n_across)) if lo > 0 else None
-    if rest is not None and rest.start < rest.stop:
-        sl = (slice(None), rest) if vertical else (rest, slice(None))
-        out.append((sl, None))
-    return out
 
 
 # --------------------------------------------------------------------------- shading helpers
@@ -392,15 +81,6 @@ def _shade(image: np.ndarray, shade: np.ndarray) -> np.ndarray:
     return cv2.multiply(image, s3, scale=1 / 200)
 
 
-def _noise_grid(rng: np.random.Generator, spacing: float, out: tuple[int, int]) -> np.ndarray:
-    """Smooth noise of unit spread: random nodes about ``spacing`` cells apart, resized
-    bicubically to ``out = (w, h)`` cells."""
-    gw = max(3, math.ceil(out[0] / spacing) + 1)
-    gh = max(3, math.ceil(out[1] / spacing) + 1)
-    nodes = rng.standard_normal((gh, gw)).astype(np.float32)
-    return cv2.resize(nodes, out, interpolation=cv2.INTER_CUBIC)
-
-
 def _scale_for(page: Page) -> float:
     """Pixels per millimetre of the page, relative to 200 DPI."""
     return float(page.px_per_mm) / _REF_PPMM
@@ -410,7 +90,7 @@ def _scale_for(page: Page) -> float:
 
 
 @register
-class Rotation(Artifact):
+class Rotation(GeometricArtifact):
     """A flatbed scan of a handled printout: small rotation, skew, scale and shift.
 
     Parameters drawn: ``angle_deg`` (about the centre), ``shear`` (x += shear * y), ``scale``,
@@ -426,12 +106,13 @@ class Rotation(Artifact):
         lid = rng.uniform(205, 252)
         tint = rng.uniform(-3, 3, 3)
         return {
-            "angle_deg": _r(rng.uniform(-6, 6) * s),
-            "shear": _r(rng.uniform(-0.02, 0.02) * s),
-            "scale": _r(1.0 + rng.uniform(-0.04, 0.02) * s),
-            "shift": [_r(rng.uniform(-0.02, 0.02) * s), _r(rng.uniform(-0.02, 0.02) * s)],
+            "angle_deg": round_param(rng.uniform(-6, 6) * s, 6),
+            "shear": round_param(rng.uniform(-0.02, 0.02) * s, 6),
+            "scale": round_param(1.0 + rng.uniform(-0.04, 0.02) * s, 6),
+            "shift": [round_param(rng.uniform(-0.02, 0.02) * s, 6),
+                      round_param(rng.uniform(-0.02, 0.02) * s, 6)],
             "fill_rgb": [int(np.clip(round(lid + t), 0, 255)) for t in tint],
-            "edge_shadow": _r(rng.uniform(0.1, 0.6) * min(1.0, 4 * s)),
+            "edge_shadow": round_param(rng.uniform(0.1, 0.6) * min(1.0, 4 * s), 6),
         }
 
     @staticmethod
@@ -446,32 +127,24 @@ class Rotation(Artifact):
         t = centre - lin @ centre + np.array(params["shift"]) * [width, height]
         return np.array([[*lin[0], t[0]], [*lin[1], t[1]], [0.0, 0.0, 1.0]])
 
-    def coordinate_map(self, page: Page, params: dict[str, Any]) -> HomographyMap:
-        """The coordinate map these parameters apply to this page.
-
-        Parameters
-        ----------
-        page : Page
-            The page the artifact is applied to (its size and resolution).
-        params : dict
-            From :meth:`draw`.
-
-        Returns
-        -------
-        CoordinateMap
-        """
+    def coordinate_map(self, page: Page, params: dict[str, Any]) -> FastHomographyMap:
+        """The placement as a homography (see :meth:`matrix`)."""
         h, w = page.image.shape[:2]
-        return _FastHomography(self.matrix(params, w, h))
+        return FastHomographyMap(self.matrix(params, w, h))
 
-    def apply(self, page: Page, params: dict[str, Any]) -> Page:
-        """Rotate/skew the page; the uncovered border shows the scanner lid."""
-        h, w = page.image.shape[:2]
-        cmap = self.coordinate_map(page, params)
-        fill = tuple(int(v) for v in params["fill_rgb"])
-        out = warp_page(page, cmap, fill_rgb=fill)
+    def warp_options(self, page: Page, params: dict[str, Any],
+                     cmap: CoordinateMap) -> dict[str, Any]:
+        """The uncovered border shows the scanner lid."""
+        return {"fill_rgb": tuple(int(v) for v in params["fill_rgb"])}
+
+    def finish(self, warped: Page, page: Page, params: dict[str, Any],
+               cmap: CoordinateMap) -> Page:
+        """A thin shadow along the paper's edge."""
+        out = warped
         if params["edge_shadow"] > 0:
-            edge = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
-            poly = np.rint(cmap.forward(edge) * 16).astype(np.int32)
+            h, w = page.image.shape[:2]
+            fill = tuple(int(v) for v in params["fill_rgb"])
+            poly = np.rint(cmap.forward(image_corners(w, h)) * 16).astype(np.int32)
             dark = tuple(int(v * (1 - 0.6 * params["edge_shadow"])) for v in fill)
             thick = max(1, int(round(_scale_for(page))))
             cv2.polylines(out.image, [poly], True, dark, thick, cv2.LINE_AA, 4)
@@ -480,99 +153,9 @@ class Rotation(Artifact):
 
 # --------------------------------------------------------------------------- perspective
 
-#: Procedural backgrounds a photographed page can lie on.
-BACKGROUNDS = ("wood", "table", "cloth")
-
-_BG_COLOURS: dict[str, list[tuple[tuple[int, int, int], tuple[int, int, int]]]] = {
-    # (light, dark) pairs
-    "wood": [((176, 128, 84), (122, 78, 44)), ((206, 168, 120), (160, 116, 72)),
-             ((120, 80, 52), (74, 46, 30)), ((190, 150, 108), (140, 96, 60))],
-    "table": [((150, 150, 148), (120, 120, 118)), ((200, 196, 186), (170, 164, 152)),
-              ((70, 72, 76), (52, 54, 58)), ((226, 226, 222), (196, 196, 192))],
-    "cloth": [((60, 80, 130), (36, 50, 90)), ((70, 110, 80), (44, 74, 52)),
-              ((140, 50, 50), (96, 30, 32)), ((110, 110, 116), (80, 80, 86)),
-              ((190, 170, 140), (150, 130, 104))],
-}  # fmt: skip
-
-
-def make_background(params: dict[str, Any], width: int, height: int,
-                    quad: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
-    """A procedural surface (desk wood, table, cloth) from parameters and a seed.
-
-    Parameters
-    ----------
-    params : dict
-        ``kind`` (one of :data:`BACKGROUNDS`), ``light_rgb``, ``dark_rgb``, ``seed``,
-        ``angle_deg`` (grain or weave direction), ``period_px`` (grain/weave period),
-        ``shadow`` (0-1 darkness of the soft shadow around the page), ``shadow_dir`` (unit
-        vector the shadow is cast towards).
-    width, height : int
-        Size of the image.
-    quad : numpy.ndarray, optional
-        ``(4, 2)`` outline of the page lying on it (for its shadow).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(height, width, 3)`` uint8 RGB.
-    """
-    kind = params["kind"]
-    if kind not in BACKGROUNDS:
-        raise ValueError(f"unknown background {kind!r}; valid: {', '.join(BACKGROUNDS)}")
-    rng = np.random.default_rng(params["seed"])
-    f = 4  # textures are made at 1/4 resolution and resized
-    lw, lh = math.ceil(width / f), math.ceil(height / f)
-    period = float(params["period_px"]) / f
-    a = math.radians(params["angle_deg"])
-    xs = np.arange(lw, dtype=np.float32)[None, :]
-    ys = np.arange(lh, dtype=np.float32)[:, None]
-    across = xs * np.float32(-math.sin(a)) + ys * np.float32(math.cos(a))
-    blotch = _noise_grid(rng, 60.0, (lw, lh))
-    if kind == "wood":
-        # growth rings: stripes along the grain, gently bent, with finer streaks in them
-        warp = _noise_grid(rng, 150.0, (lw, lh)) * 0.7
-        warp += _noise_grid(rng, 40.0, (lw, lh)) * 0.12
-        grain = np.sin((across / period + warp) * np.float32(2 * math.pi))
-        mix = 0.5 + 0.2 * grain + 0.2 * blotch
-        # fine streaks along the grain and plank seams
-        n_streak = int(abs(across).max() + lw + lh) + 2
-        streak = rng.standard_normal(n_streak).astype(np.float32)
-        streak = np.convolve(streak, np.ones(2, np.float32) / 2, mode="same")
-        idx = np.clip((across - across.min()).astype(np.int64), 0, n_streak - 1)
-        mix = mix + 0.18 * streak[idx]
-        plank = float(rng.uniform(22, 40)) * period
-        seam = np.abs(((across - float(rng.uniform(0, plank))) % plank) - plank / 2)
-        mix = mix + 0.9 * np.clip(1.0 - (plank / 2 - seam) / 0.8, 0, 1)
-    elif kind == "table":
-        fine = _noise_grid(rng, 4.0, (lw, lh))
-        mix = 0.5 + 0.25 * blotch + 0.08 * fine
-    else:  # cloth: uneven threads both ways (a linen-like weave), with soft folds
-        along = xs * np.float32(math.cos(a)) + ys * np.float32(math.sin(a))
-        p = max(period, 1.0)
-        threads = np.zeros((lh, lw), np.float32)
-        for coord in (across, along):
-            n = int(abs(coord).max() / p) + 2
-            idx = np.clip(((coord - coord.min()) / p).astype(np.int64), 0, n - 1)
-            threads += rng.standard_normal(n).astype(np.float32)[idx]
-        folds = _noise_grid(rng, 120.0, (lw, lh))
-        mix = 0.5 + 0.07 * threads + 0.35 * folds + 0.1 * blotch
-    mix = np.clip(mix, 0.0, 1.3).astype(np.float32)
-    light = np.asarray(params["light_rgb"], np.float32)
-    dark = np.asarray(params["dark_rgb"], np.float32)
-    low = light[None, None, :] + (dark - light)[None, None, :] * mix[:, :, None]
-    if quad is not None and params.get("shadow", 0) > 0:
-        mask = np.zeros((lh, lw), np.float32)
-        d = np.asarray(params["shadow_dir"], float) * 6.0
-        poly = np.rint(((np.asarray(quad, float) + 0.5) / f + d) * 16).astype(np.int32)
-        cv2.fillPoly(mask, [poly], 1.0, cv2.LINE_AA, 4)
-        mask = cv2.GaussianBlur(mask, (0, 0), 5.0)
-        low *= (1.0 - float(params["shadow"]) * mask)[:, :, None]
-    low = np.clip(low, 0, 255).astype(np.uint8)
-    return cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
-
 
 @register
-class Perspective(Artifact):
+class Perspective(GeometricArtifact):
     """A phone photo: the page lying on a desk, seen by a hand-held camera.
 
     Parameters drawn: ``canvas`` (output ``[width, height]``, a 4:3 frame somewhat larger than
@@ -600,7 +183,7 @@ class Perspective(Artifact):
         yaw = math.radians(rng.uniform(-1, 1) * 14 * s)
         roll = math.radians(rng.normal(0, 3) * s)
         focal = max(cw, ch) * rng.uniform(0.8, 1.4)
-        src = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
+        src = image_corners(w, h)
         pts = np.c_[src - [(w - 1) / 2, (h - 1) / 2], np.zeros(4)]
         cr, sr = math.cos(roll), math.sin(roll)
         cp, sp = math.cos(pitch), math.sin(pitch)
@@ -619,7 +202,7 @@ class Perspective(Artifact):
         off = slack * rng.uniform(0.3, 0.7, 2) - lo * k - 0.5
         quad = proj * k + off
         kind = str(rng.choice(BACKGROUNDS))
-        pair = _BG_COLOURS[kind][int(rng.integers(len(_BG_COLOURS[kind])))]
+        pair = BACKGROUND_COLOURS[kind][int(rng.integers(len(BACKGROUND_COLOURS[kind])))]
         jitter = rng.uniform(-12, 12) + rng.uniform(-4, 4, 3)
         light_rgb, dark_rgb = (np.clip(np.rint(np.add(c, jitter)), 0, 255).astype(int).tolist()
                                for c in pair)  # fmt: skip
@@ -634,23 +217,22 @@ class Perspective(Artifact):
             "kind": kind,
             "light_rgb": light_rgb,
             "dark_rgb": dark_rgb,
-            "seed": int(rng.integers(2**31)),
-            "angle_deg": _r(angle),
-            "period_px": _r(period * _scale_for(page)),
-            "shadow": _r(rng.uniform(0.1, 0.35)),
-            "shadow_dir": [_r(math.cos(ang)), _r(math.sin(ang))],
+            "seed": draw_seed(rng, _SEED_HIGH),
+            "angle_deg": round_param(angle, 6),
+            "period_px": round_param(period * _scale_for(page), 6),
+            "shadow": round_param(rng.uniform(0.1, 0.35), 6),
+            "shadow_dir": [round_param(math.cos(ang), 6), round_param(math.sin(ang), 6)],
         }
         return {
             "canvas": [cw, ch],
-            "quad": [[_r(x, 4), _r(y, 4)] for x, y in quad],
+            "quad": [[round_param(x, 4), round_param(y, 4)] for x, y in quad],
             "background": bg,
         }
 
     @staticmethod
     def matrix(params: dict[str, Any], width: int, height: int) -> np.ndarray:
         """The homography taking the image's outline to ``params["quad"]``."""
-        src = np.array([[-0.5, -0.5], [width - 0.5, -0.5], [width - 0.5, height - 0.5],
-                        [-0.5, height - 0.5]])  # fmt: skip
+        src = image_corners(width, height)
         dst = np.asarray(params["quad"], dtype=np.float64)
         a = np.zeros((8, 8))
         b = np.zeros(8)
@@ -660,30 +242,18 @@ class Perspective(Artifact):
             b[2 * i], b[2 * i + 1] = u, v
         return np.append(np.linalg.solve(a, b), 1.0).reshape(3, 3)
 
-    def coordinate_map(self, page: Page, params: dict[str, Any]) -> HomographyMap:
-        """The coordinate map these parameters apply to this page.
-
-        Parameters
-        ----------
-        page : Page
-            The page the artifact is applied to (its size and resolution).
-        params : dict
-            From :meth:`draw`.
-
-        Returns
-        -------
-        CoordinateMap
-        """
+    def coordinate_map(self, page: Page, params: dict[str, Any]) -> FastHomographyMap:
+        """The camera's homography onto the ``canvas`` (see :meth:`matrix`)."""
         h, w = page.image.shape[:2]
         cw, ch = (int(v) for v in params["canvas"])
-        return _FastHomography(self.matrix(params, w, h), size=(cw, ch))
+        return FastHomographyMap(self.matrix(params, w, h), size=(cw, ch))
 
-    def apply(self, page: Page, params: dict[str, Any]) -> Page:
-        """Place the page on the background through the homography."""
+    def warp_options(self, page: Page, params: dict[str, Any],
+                     cmap: CoordinateMap) -> dict[str, Any]:
+        """The desk shows where the page is not."""
         cw, ch = (int(v) for v in params["canvas"])
-        cmap = self.coordinate_map(page, params)
         bg = make_background(params["background"], cw, ch, np.asarray(params["quad"]))
-        return warp_page(page, cmap, background=bg)
+        return {"background": bg}
 
 
 # --------------------------------------------------------------------------- curl
@@ -703,7 +273,7 @@ def _curl_profile(t: np.ndarray, radius: float, theta_end: float) -> tuple[np.nd
     return mat, theta
 
 
-class _FieldArtifact(Artifact):
+class _FieldArtifact(GeometricArtifact):
     """An artifact given by a displacement field and a shading field on the output grid."""
 
     def fields(self, params: dict[str, Any], width: int, height: int,
@@ -727,28 +297,28 @@ class _FieldArtifact(Artifact):
         raise NotImplementedError
 
     def coordinate_map(self, page: Page, params: dict[str, Any]) -> GridDisplacementMap:
-        """The coordinate map these parameters apply to this page.
-
-        Parameters
-        ----------
-        page : Page
-            The page the artifact is applied to (its size and resolution).
-        params : dict
-            From :meth:`draw`.
-
-        Returns
-        -------
-        CoordinateMap
-        """
-        h, w = page.image.shape[:2]
-        return GridDisplacementMap(self.fields(params, w, h, float(page.px_per_mm))[0], (w, h))
-
-    def apply(self, page: Page, params: dict[str, Any]) -> Page:
-        """Displace the page through the field, then shade it (shading moves no truth)."""
+        """The displacement field as a map (it carries the shading :meth:`finish` applies)."""
         h, w = page.image.shape[:2]
         u, shade = self.fields(params, w, h, float(page.px_per_mm))
-        out = warp_page(page, GridDisplacementMap(u, (w, h)))
-        return with_image(out, _shade(out.image, shade))
+        return _ShadedDisplacementMap(u, (w, h), shade)
+
+    def finish(self, warped: Page, page: Page, params: dict[str, Any],
+               cmap: CoordinateMap) -> Page:
+        """Shade the displaced page (shading moves no truth)."""
+        if isinstance(cmap, _ShadedDisplacementMap):
+            shade = cmap.shade
+        else:
+            h, w = page.image.shape[:2]
+            shade = self.fields(params, w, h, float(page.px_per_mm))[1]
+        return with_image(warped, _shade(warped.image, shade))
+
+
+class _ShadedDisplacementMap(GridDisplacementMap):
+    """A :class:`GridDisplacementMap` that keeps the shading field made with it."""
+
+    def __init__(self, nodes: np.ndarray, size: tuple[int, int], shade: np.ndarray) -> None:
+        super().__init__(nodes, size)
+        self.shade = shade
 
 
 @register
@@ -770,7 +340,7 @@ class Curl(_FieldArtifact):
         s = float(strength)
         h, w = page.image.shape[:2]
         kind = str(rng.choice(["edge", "edge", "corner", "bend"]))
-        corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
+        corners = image_corners(w, h)
         if kind == "edge":
             side = int(rng.integers(4))
             normal = [(1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)][side]
@@ -794,27 +364,26 @@ class Curl(_FieldArtifact):
         light = (math.sin(lt) * math.cos(la), math.sin(lt) * math.sin(la), math.cos(lt))
         return {
             "kind": kind,
-            "normal": [_r(normal[0]), _r(normal[1])],
-            "start": _r(start, 3),
-            "theta": _r(theta),
-            "light": [_r(v) for v in light],
-            "ambient": _r(rng.uniform(0.2, 0.5)),
-            "lift_dark": _r(rng.uniform(0.1, 0.4) * s),
-            "lift_mm": _r(rng.uniform(4.0, 15.0)),
+            "normal": [round_param(normal[0], 6), round_param(normal[1], 6)],
+            "start": round_param(start, 3),
+            "theta": round_param(theta, 6),
+            "light": [round_param(v, 6) for v in light],
+            "ambient": round_param(rng.uniform(0.2, 0.5), 6),
+            "lift_dark": round_param(rng.uniform(0.1, 0.4) * s, 6),
+            "lift_mm": round_param(rng.uniform(4.0, 15.0), 6),
         }
 
     @staticmethod
     def _extent(params: dict[str, Any], width: int, height: int) -> tuple[float, float]:
         """Largest material distance from the bend line over the page, on each side."""
         n = np.asarray(params["normal"], float)
-        c = np.array([[-0.5, -0.5], [width - 0.5, -0.5], [width - 0.5, height - 0.5],
-                      [-0.5, height - 0.5]]) @ n - params["start"]  # fmt: skip
+        c = image_corners(width, height) @ n - params["start"]
         return float(max(c.max(), 1.0)), float(max(-c.min(), 1.0))
 
     def fields(self, params: dict[str, Any], width: int, height: int, px_per_mm: float,
                ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """Displacement nodes and shading of these parameters (see the base class)."""
-        gw, gh = _grid_shape(width, height, 8.0 * px_per_mm / _REF_PPMM)
+        gw, gh = grid_shape(width, height, 8.0 * px_per_mm / _REF_PPMM)
         xs, ys = node_positions(gw, width), node_positions(gh, height)
         n = np.asarray(params["normal"], float)
         tq = xs[None, :] * n[0] + ys[:, None] * n[1] - params["start"]  # projected
@@ -911,14 +480,14 @@ class Wrinkles(_FieldArtifact):
         """Draw the crumpling."""
         s = float(strength)
         return {
-            "seed": int(rng.integers(2**31)),
-            "amplitude_px": _r(rng.uniform(0.5, 1.0) * 6.0 * s * _scale_for(page)),
-            "scale_mm": _r(rng.uniform(25, 60)),
-            "light_deg": _r(rng.uniform(0, 360)),
-            "view_deg": _r(rng.uniform(0, 360)),
-            "shade": _r(rng.uniform(0.02, 0.06) * s),
+            "seed": draw_seed(rng, _SEED_HIGH),
+            "amplitude_px": round_param(rng.uniform(0.5, 1.0) * 6.0 * s * _scale_for(page), 6),
+            "scale_mm": round_param(rng.uniform(25, 60), 6),
+            "light_deg": round_param(rng.uniform(0, 360), 6),
+            "view_deg": round_param(rng.uniform(0, 360), 6),
+            "shade": round_param(rng.uniform(0.02, 0.06) * s, 6),
             "creases": int(rng.integers(8, 30)),
-            "crumple": _r(rng.uniform(0.02, 0.08) * s),
+            "crumple": round_param(rng.uniform(0.02, 0.08) * s, 6),
         }
 
     def fields(self, params: dict[str, Any], width: int, height: int, px_per_mm: float,
@@ -927,9 +496,9 @@ class Wrinkles(_FieldArtifact):
         rng = np.random.default_rng(params["seed"])
         scale = params["scale_mm"] * px_per_mm  # px between random nodes of the big octave
         spacing = 8.0 * px_per_mm / _REF_PPMM
-        gw, gh = _grid_shape(width, height, spacing)
-        big = np.stack([_noise_grid(rng, scale / spacing, (gw, gh)) for _ in range(2)], -1)
-        small = np.stack([_noise_grid(rng, scale / 3 / spacing, (gw, gh)) for _ in range(2)], -1)
+        gw, gh = grid_shape(width, height, spacing)
+        big = np.stack([noise_grid(rng, scale / spacing, (gw, gh)) for _ in range(2)], -1)
+        small = np.stack([noise_grid(rng, scale / 3 / spacing, (gw, gh)) for _ in range(2)], -1)
         u = big + np.float32(0.25) * small
         gain = np.float32(params["amplitude_px"] / (float(np.abs(u).max()) or 1.0))
         # keep |grad u| well below 1 (the map stays invertible, forward converges)
@@ -956,7 +525,7 @@ class Wrinkles(_FieldArtifact):
 
 
 @register
-class Creases(Artifact):
+class Creases(GeometricArtifact):
     """Straight folds, as a letter is folded: a small step across each fold and its shading.
 
     Parameters drawn: ``pattern`` (``thirds``, ``half``, ``quarters`` or ``random``) and
@@ -998,43 +567,32 @@ class Creases(Artifact):
             c = pos * (n[0] if vertical else n[1]) + along_mid * (n[1] if vertical else n[0])
             step = rng.uniform(0.5, 2.0) * s * k * rng.choice([-1.0, 1.0])
             folds.append({
-                "normal": [_r(n[0]), _r(n[1])],
-                "offset": _r(c, 4),
-                "step_px": _r(step),
-                "width_px": _r(max(2.5 * k, 1.6 * abs(step)) * rng.uniform(1.0, 1.6)),
-                "shadow": _r(rng.uniform(0.04, 0.16) * s),
-                "shadow_px": _r(rng.uniform(6, 30) * k),
-                "ridge": _r(rng.uniform(0.02, 0.08) * s),
-                "line": _r(rng.uniform(0.03, 0.15) * s),
+                "normal": [round_param(n[0], 6), round_param(n[1], 6)],
+                "offset": round_param(c, 4),
+                "step_px": round_param(step, 6),
+                "width_px": round_param(max(2.5 * k, 1.6 * abs(step)) * rng.uniform(1.0, 1.6), 6),
+                "shadow": round_param(rng.uniform(0.04, 0.16) * s, 6),
+                "shadow_px": round_param(rng.uniform(6, 30) * k, 6),
+                "ridge": round_param(rng.uniform(0.02, 0.08) * s, 6),
+                "line": round_param(rng.uniform(0.03, 0.15) * s, 6),
                 "side": int(rng.choice([-1, 1])),
-                "seed": int(rng.integers(2**31)),
+                "seed": draw_seed(rng, _SEED_HIGH),
             })  # fmt: skip
         return {"pattern": pattern, "folds": folds}
 
     def coordinate_map(self, page: Page, params: dict[str, Any]) -> CreaseMap:
-        """The coordinate map these parameters apply to this page.
-
-        Parameters
-        ----------
-        page : Page
-            The page the artifact is applied to (its size and resolution).
-        params : dict
-            From :meth:`draw`.
-
-        Returns
-        -------
-        CoordinateMap
-        """
+        """The folds' steps as a :class:`~ecgkit.artifacts.maps.CreaseMap`."""
         height, width = page.image.shape[:2]
         folds = [(f["normal"][0], f["normal"][1], f["offset"], f["step_px"], f["width_px"])
                  for f in params["folds"]]  # fmt: skip
         return CreaseMap(folds, (width, height))
 
-    def apply(self, page: Page, params: dict[str, Any]) -> Page:
-        """Fold the page and shade along each fold."""
+    def finish(self, warped: Page, page: Page, params: dict[str, Any],
+               cmap: CoordinateMap) -> Page:
+        """Shade along each fold (in place on the warped image; the truth stays)."""
         h, w = page.image.shape[:2]
         k = _scale_for(page)
-        out = warp_page(page, self.coordinate_map(page, params))
+        out = warped
         image = out.image
         for f in params["folds"]:
             nx, ny = f["normal"]
@@ -1042,9 +600,9 @@ class Creases(Artifact):
             rng = np.random.default_rng(f["seed"])
             n_along = h if abs(nx) >= abs(ny) else w
             # the fold's strength varies along it (it is pressed harder in places)
-            mod = 0.75 + 0.35 * _noise_grid(rng, 200.0 * k, (n_along, 1))[0]
+            mod = 0.75 + 0.35 * noise_grid(rng, 200.0 * k, (n_along, 1))[0]
             mod = np.clip(mod, 0.2, 1.4)
-            for region, s in _fold_slabs(nx, ny, f["offset"], reach, w, h):
+            for region, s in fold_slabs(nx, ny, f["offset"], reach, w, h):
                 if s is None:
                     continue
                 # the flattened fold is a shallow V: the flank turned from the light is darker

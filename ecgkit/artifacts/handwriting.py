@@ -26,9 +26,10 @@ import cv2
 import numpy as np
 
 from ecgkit.artifacts import register
-from ecgkit.artifacts.base import Artifact, with_image
-from ecgkit.artifacts.text import blend_ink, smooth_noise
-from ecgkit.generate.render import Box, Page, TextBox
+from ecgkit.artifacts.base import PhotometricArtifact, draw_seed, round_param, with_image
+from ecgkit.artifacts.ink import blend_ink, smooth_noise
+from ecgkit.generate.render import Page, TextBox
+from ecgkit.geometry import Box
 
 __all__ = ["Handwriting", "glyph_strokes", "text_strokes"]
 
@@ -452,10 +453,6 @@ def _hand_date(rng: np.random.Generator) -> str:
     return f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}"
 
 
-def _r(v: float, digits: int = 2) -> float:
-    return round(float(v), digits)
-
-
 def _boxes_overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -469,11 +466,11 @@ class _Planner:
         self.w, self.h = page.width, page.height
         pen = str(rng.choice(list(_PENS), p=[0.55, 0.3, 0.15]))
         self.pen = {"colour": list(_PENS[pen]), "pen": pen}
-        self.width = _r(rng.uniform(0.25, 0.55) * self.ppmm)
-        self.size = _r(rng.uniform(3.2, 5.5) * self.ppmm)  # cap height px
-        self.slant = _r(rng.uniform(-0.05, 0.4))
-        self.jitter = _r(rng.uniform(0.5, 1.5))
-        self.opacity = _r(rng.uniform(0.78, 0.95))
+        self.width = round_param(rng.uniform(0.25, 0.55) * self.ppmm, 2)
+        self.size = round_param(rng.uniform(3.2, 5.5) * self.ppmm, 2)  # cap height px
+        self.slant = round_param(rng.uniform(-0.05, 0.4), 2)
+        self.jitter = round_param(rng.uniform(0.5, 1.5), 2)
+        self.opacity = round_param(rng.uniform(0.78, 0.95), 2)
         self.taken: list[Box] = []
         self.leads = [lt for lt in page.leads if lt.bbox is not None and np.isfinite(lt.x).any()]
         meta = page.record.metadata
@@ -486,9 +483,10 @@ class _Planner:
 
     def _base(self, kind: str) -> dict[str, Any]:
         rng = self.rng
-        return {"type": kind, **self.pen, "width": _r(self.width * rng.uniform(0.9, 1.1)),
-                "opacity": self.opacity, "pressure": _r(rng.uniform(0.3, 1.0)),
-                "seed": int(rng.integers(0, 2**31 - 1))}  # fmt: skip
+        return {"type": kind, **self.pen,
+                "width": round_param(self.width * rng.uniform(0.9, 1.1), 2),
+                "opacity": self.opacity, "pressure": round_param(rng.uniform(0.3, 1.0), 2),
+                "seed": draw_seed(rng)}  # fmt: skip
 
     def note_text(self) -> str:
         rng = self.rng
@@ -514,8 +512,9 @@ class _Planner:
                 return None
         self.taken.append(box)
         item = self._base("text")
-        item.update({"text": text, "x": _r(x), "y": _r(y), "size": _r(size),
-                     "angle": _r(angle), "slant": self.slant, "jitter": self.jitter})  # fmt: skip
+        item.update({"text": text, "x": round_param(x, 2), "y": round_param(y, 2),
+                     "size": round_param(size, 2), "angle": round_param(angle, 2),
+                     "slant": self.slant, "jitter": self.jitter})  # fmt: skip
         return item
 
     def lead_window(self) -> tuple[Any, np.ndarray, np.ndarray] | None:
@@ -570,10 +569,12 @@ class _Planner:
         b = max((ys.max() - ys.min()) / 2 * 1.15 + pad, 3 * self.ppmm)
         item = self._base("circle")
         item.update({
-            "centre": [_r(cx), _r(cy)], "axes": [_r(a), _r(b)],
-            "angle": _r(rng.normal(0, 6)), "start": _r(rng.uniform(0, 360)),
-            "sweep": _r(rng.uniform(330, 420)), "wobble": _r(rng.uniform(0.01, 0.05)),
-            "spiral": _r(rng.uniform(-0.07, 0.07), 3),
+            "centre": [round_param(cx, 2), round_param(cy, 2)],
+            "axes": [round_param(a, 2), round_param(b, 2)],
+            "angle": round_param(rng.normal(0, 6), 2), "start": round_param(rng.uniform(0, 360), 2),
+            "sweep": round_param(rng.uniform(330, 420), 2),
+            "wobble": round_param(rng.uniform(0.01, 0.05), 2),
+            "spiral": round_param(rng.uniform(-0.07, 0.07), 3),
         })  # fmt: skip
         out = [item]
         if rng.random() < 0.6:
@@ -596,10 +597,11 @@ class _Planner:
         tail = np.clip(tail, [10, 10], [self.w - 10, self.h - 10])
         tip = tip + (tail - tip) / (np.hypot(*(tail - tip)) or 1.0) * self.ppmm * 0.8
         item = self._base("arrow")
-        item.update({"start": [_r(tail[0]), _r(tail[1])], "end": [_r(tip[0]), _r(tip[1])],
-                     "bend": _r(rng.uniform(-0.15, 0.15), 3),
-                     "head": _r(rng.uniform(1.8, 3.5) * self.ppmm),
-                     "head_angle": _r(rng.uniform(20, 40))})  # fmt: skip
+        item.update({"start": [round_param(tail[0], 2), round_param(tail[1], 2)],
+                     "end": [round_param(tip[0], 2), round_param(tip[1], 2)],
+                     "bend": round_param(rng.uniform(-0.15, 0.15), 3),
+                     "head": round_param(rng.uniform(1.8, 3.5) * self.ppmm, 2),
+                     "head_angle": round_param(rng.uniform(20, 40), 2)})  # fmt: skip
         out = [item]
         if rng.random() < 0.7:
             text = str(rng.choice(_MARKS + ("ST elev.", "PVC", "pacing?", "artefact")))
@@ -621,25 +623,29 @@ class _Planner:
         if r < 0.5:
             item = self._base("underline")
             y = y1 + rng.uniform(0.15, 0.6) * (y1 - y0)
-            item.update({"start": [_r(x0 - rng.uniform(0, 8)), _r(y + rng.normal(0, 2))],
-                         "end": [_r(x1 + rng.uniform(-10, 15)), _r(y + rng.normal(0, 3))],
-                         "wave": _r(rng.uniform(0.3, 1.5)), "curl": _r(rng.uniform(0, 0.02), 3),
+            item.update({"start": [round_param(x0 - rng.uniform(0, 8), 2),
+                                   round_param(y + rng.normal(0, 2), 2)],
+                         "end": [round_param(x1 + rng.uniform(-10, 15), 2),
+                                 round_param(y + rng.normal(0, 3), 2)],
+                         "wave": round_param(rng.uniform(0.3, 1.5), 2),
+                         "curl": round_param(rng.uniform(0, 0.02), 3),
                          "count": int(1 + (rng.random() < 0.25)),
-                         "spacing": _r(rng.uniform(3, 6))})  # fmt: skip
+                         "spacing": round_param(rng.uniform(3, 6), 2)})  # fmt: skip
             return [item]
         if r < 0.75:
             item = self._base("strike-through")
             y = (y0 + y1) / 2
-            item.update({"start": [_r(x0 - 4), _r(y + rng.normal(0, 2))],
-                         "end": [_r(x1 + 4), _r(y + rng.normal(0, 2))],
-                         "wave": _r(rng.uniform(0.2, 1.0)), "count": 1})  # fmt: skip
+            item.update({"start": [round_param(x0 - 4, 2), round_param(y + rng.normal(0, 2), 2)],
+                         "end": [round_param(x1 + 4, 2), round_param(y + rng.normal(0, 2), 2)],
+                         "wave": round_param(rng.uniform(0.2, 1.0), 2), "count": 1})  # fmt: skip
             out = [item]
             t = self.text(str(rng.choice(["no", "disagree", "?", "abnormal", "wrong"])),
                           x1 + self.size * 0.8, y1)  # fmt: skip
             return out + ([t] if t else [])
         item = self._base("tick")
         sz = (y1 - y0) * rng.uniform(1.0, 1.6)
-        item.update({"x": _r(x1 + rng.uniform(4, 12)), "y": _r(y1), "size": _r(sz)})
+        item.update({"x": round_param(x1 + rng.uniform(4, 12), 2), "y": round_param(y1, 2),
+                     "size": round_param(sz, 2)})
         return [item]
 
     def signature(self) -> list[dict[str, Any]]:
@@ -654,8 +660,9 @@ class _Planner:
             return []
         self.taken.append(box)
         item = self._base("signature")
-        item.update({"x": _r(x), "y": _r(y), "length": _r(w), "height": _r(h),
-                     "angle": _r(rng.normal(-3, 4)), "slant": self.slant,
+        item.update({"x": round_param(x, 2), "y": round_param(y, 2), "length": round_param(w, 2),
+                     "height": round_param(h, 2),
+                     "angle": round_param(rng.normal(-3, 4), 2), "slant": self.slant,
                      "flourish": bool(rng.random() < 0.6),
                      "initial": str(rng.choice(list("ABCDEFGHJKLMNPRSTW")))})  # fmt: skip
         out = [item]
@@ -675,7 +682,7 @@ class _Planner:
 
 
 @register
-class Handwriting(Artifact):
+class Handwriting(PhotometricArtifact):
     """Notes, circles, arrows, underlines and signatures in ballpoint pen.
 
     Parameters drawn: ``items``, each with ``type`` (``text``, ``circle``, ``arrow``,

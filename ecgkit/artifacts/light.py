@@ -17,17 +17,13 @@ import cv2
 import numpy as np
 
 from ecgkit.artifacts import register
-from ecgkit.artifacts.base import Artifact, with_image
+from ecgkit.artifacts.base import PhotometricArtifact, round_param, with_image
 from ecgkit.generate.render import Page
 
 __all__ = ["ColorTemperature", "Illumination", "Shadow", "blackbody_rgb"]
 
 _FIELD_STEP = 8  # smooth fields are computed on a grid this many pixels apart
 _SHADOW_STEP = 4  # shadows have sharper edges: a finer grid
-
-
-def _r(value: float, digits: int = 6) -> float:
-    return round(float(value), digits)
 
 
 def _coarse_coords(width: int, height: int, step: int) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -56,7 +52,7 @@ def _multiply(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
 
 
 @register
-class Illumination(Artifact):
+class Illumination(PhotometricArtifact):
     """Uneven lighting: a linear gradient, vignetting and a hot spot, optionally a glare.
 
     Parameters drawn (all positions in units of the page's longer side, origin top-left):
@@ -80,18 +76,21 @@ class Illumination(Artifact):
         aw, ah = w / max(w, h), h / max(w, h)
         glare = s * rng.uniform(0.15, 0.5) if rng.random() < 0.25 else 0.0
         return {
-            "angle": _r(rng.uniform(0, 2 * math.pi)),
-            "gradient": _r(s * rng.uniform(0.08, 0.35)),
-            "power": _r(rng.uniform(0.8, 2.0)),
-            "vignette": _r(s * rng.uniform(0.0, 0.25)),
-            "vignette_centre": [_r(aw * rng.uniform(0.3, 0.7)), _r(ah * rng.uniform(0.3, 0.7))],
-            "hot": _r(s * rng.uniform(0.0, 0.2)),
-            "hot_centre": [_r(aw * rng.uniform(0.0, 1.0)), _r(ah * rng.uniform(0.0, 1.0))],
-            "hot_radius": _r(rng.uniform(0.15, 0.5)),
-            "max_dark": _r(0.4 * s),
-            "glare": _r(glare),
-            "glare_centre": [_r(aw * rng.uniform(0.1, 0.9)), _r(ah * rng.uniform(0.1, 0.9))],
-            "glare_radius": _r(rng.uniform(0.03, 0.09)),
+            "angle": round_param(rng.uniform(0, 2 * math.pi), 6),
+            "gradient": round_param(s * rng.uniform(0.08, 0.35), 6),
+            "power": round_param(rng.uniform(0.8, 2.0), 6),
+            "vignette": round_param(s * rng.uniform(0.0, 0.25), 6),
+            "vignette_centre": [round_param(aw * rng.uniform(0.3, 0.7), 6),
+                                round_param(ah * rng.uniform(0.3, 0.7), 6)],
+            "hot": round_param(s * rng.uniform(0.0, 0.2), 6),
+            "hot_centre": [round_param(aw * rng.uniform(0.0, 1.0), 6),
+                           round_param(ah * rng.uniform(0.0, 1.0), 6)],
+            "hot_radius": round_param(rng.uniform(0.15, 0.5), 6),
+            "max_dark": round_param(0.4 * s, 6),
+            "glare": round_param(glare, 6),
+            "glare_centre": [round_param(aw * rng.uniform(0.1, 0.9), 6),
+                             round_param(ah * rng.uniform(0.1, 0.9), 6)],
+            "glare_radius": round_param(rng.uniform(0.03, 0.09), 6),
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -138,7 +137,7 @@ def _ellipse(cx: float, cy: float, a: float, b: float, angle: float, n: int = 20
     t = np.linspace(0, 2 * math.pi, n, endpoint=False)
     ca, sa = math.cos(angle), math.sin(angle)
     x, y = a * np.cos(t), b * np.sin(t)
-    return [[_r(cx + ca * xi - sa * yi, 5), _r(cy + sa * xi + ca * yi, 5)]
+    return [[round_param(cx + ca * xi - sa * yi, 5), round_param(cy + sa * xi + ca * yi, 5)]
             for xi, yi in zip(x, y, strict=True)]  # fmt: skip
 
 
@@ -147,7 +146,7 @@ def _rect(cx: float, cy: float, length: float, width: float, angle: float) -> li
     pts = []
     for u, v in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
         x, y = u * length / 2, v * width / 2
-        pts.append([_r(cx + ca * x - sa * y, 5), _r(cy + sa * x + ca * y, 5)])
+        pts.append([round_param(cx + ca * x - sa * y, 5), round_param(cy + sa * x + ca * y, 5)])
     return pts
 
 
@@ -212,9 +211,10 @@ def _edge(rng: np.random.Generator, aw: float, ah: float) -> list[list]:
     for t in np.linspace(-1, 1, 9):
         lateral = t * far
         d = depth + bend * (1 - t * t) * far
-        pts.append([_r(ex + ca * d - sa * lateral, 5), _r(ey + sa * d + ca * lateral, 5)])
-    pts.append([_r(ex - ca * far + sa * far, 5), _r(ey - sa * far - ca * far, 5)])
-    pts.append([_r(ex - ca * far - sa * far, 5), _r(ey - sa * far + ca * far, 5)])
+        pts.append([round_param(ex + ca * d - sa * lateral, 5),
+                    round_param(ey + sa * d + ca * lateral, 5)])
+    pts.append([round_param(ex - ca * far + sa * far, 5), round_param(ey - sa * far - ca * far, 5)])
+    pts.append([round_param(ex - ca * far - sa * far, 5), round_param(ey - sa * far + ca * far, 5)])
     return [pts]
 
 
@@ -222,7 +222,7 @@ _SHAPES = {"hand": _hand, "phone": _phone, "edge": _edge}
 
 
 @register
-class Shadow(Artifact):
+class Shadow(PhotometricArtifact):
     """A soft shadow of a hand, a phone or a person across part of the page.
 
     Parameters drawn: ``shape`` (``"hand"``, ``"phone"`` or ``"edge"``), ``polygons`` (the
@@ -246,9 +246,11 @@ class Shadow(Artifact):
         return {
             "shape": shape,
             "polygons": polys,
-            "softness": _r(rng.uniform(0.006, 0.03) * (2.0 if shape == "edge" else 1.0)),
-            "darkness": _r(s * rng.uniform(0.15, 0.45)),
-            "tint": [1.0, _r(rng.uniform(0.9, 0.97)), _r(rng.uniform(0.7, 0.85))],
+            "softness": round_param(
+                rng.uniform(0.006, 0.03) * (2.0 if shape == "edge" else 1.0), 6),
+            "darkness": round_param(s * rng.uniform(0.15, 0.45), 6),
+            "tint": [1.0, round_param(rng.uniform(0.9, 0.97), 6),
+                     round_param(rng.uniform(0.7, 0.85), 6)],
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -306,7 +308,7 @@ _NEUTRAL_K = 6500.0
 
 
 @register
-class ColorTemperature(Artifact):
+class ColorTemperature(PhotometricArtifact):
     """White balance left uncorrected: a warm (tungsten) or cool (daylight, LED) colour cast.
 
     Parameters drawn: ``kelvin`` (the effective colour temperature of the residual cast,
@@ -333,11 +335,11 @@ class ColorTemperature(Artifact):
         exposure = 2.0 ** (s * rng.uniform(-0.3, 0.15))
         gains = rgb / rgb.max() * exposure
         return {
-            "kelvin": _r(kelvin, 1),
-            "tint": _r(tint),
-            "exposure": _r(exposure),
-            "black": _r(s * rng.uniform(0.0, 25.0), 4),
-            "gains": [_r(g) for g in gains],
+            "kelvin": round_param(kelvin, 1),
+            "tint": round_param(tint, 6),
+            "exposure": round_param(exposure, 6),
+            "black": round_param(s * rng.uniform(0.0, 25.0), 4),
+            "gains": [round_param(g, 6) for g in gains],
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:

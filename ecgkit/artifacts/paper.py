@@ -18,9 +18,10 @@ import cv2
 import numpy as np
 
 from ecgkit.artifacts import register
-from ecgkit.artifacts.base import Artifact, with_image
-from ecgkit.artifacts.text import blend_ink, smooth_noise
-from ecgkit.generate.render import Box, Page, TextBox
+from ecgkit.artifacts.base import PhotometricArtifact, draw_seed, round_param, with_image
+from ecgkit.artifacts.ink import blend_ink, smooth_noise
+from ecgkit.generate.render import Page, TextBox
+from ecgkit.geometry import Box
 
 __all__ = ["Fading", "Holes", "PaperTone", "Spots", "Stains", "TornCorner"]
 
@@ -35,14 +36,6 @@ BACKGROUNDS: dict[str, tuple[int, int, int]] = {
     "wood": (138, 98, 64),
     "folder": (92, 112, 142),
 }
-
-
-def _r(value: float, digits: int = 4) -> float:
-    return round(float(value), digits)
-
-
-def _seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(0, 2**31 - 1))
 
 
 def _coarse_size(width: int, height: int) -> tuple[int, int]:
@@ -109,7 +102,7 @@ _TONES = {
 
 
 @register
-class PaperTone(Artifact):
+class PaperTone(PhotometricArtifact):
     """The colour of the paper: cream, bright white, grey or yellowed and browned with age.
 
     Parameters drawn: ``tone`` (name) and ``tint`` (R, G, B multipliers of the whole sheet),
@@ -133,12 +126,13 @@ class PaperTone(Artifact):
         aged = tone in ("thermal-yellow", "yellowed", "brown")
         return {
             "tone": tone,
-            "tint": [_r(v) for v in tint],
-            "unevenness": _r(s * rng.uniform(0.01, 0.045)),
-            "cell": _r(min(page.width, page.height) * rng.uniform(0.08, 0.3), 1),
-            "edge": _r(s * rng.uniform(0.03, 0.15) if aged else s * rng.uniform(0, 0.04)),
-            "edge_width": _r(rng.uniform(0.02, 0.1)),
-            "seed": _seed(rng),
+            "tint": [round_param(v, 4) for v in tint],
+            "unevenness": round_param(s * rng.uniform(0.01, 0.045), 4),
+            "cell": round_param(min(page.width, page.height) * rng.uniform(0.08, 0.3), 1),
+            "edge": round_param(
+                s * rng.uniform(0.03, 0.15) if aged else s * rng.uniform(0, 0.04), 4),
+            "edge_width": round_param(rng.uniform(0.02, 0.1), 4),
+            "seed": draw_seed(rng),
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -162,7 +156,7 @@ class PaperTone(Artifact):
 
 
 @register
-class Fading(Artifact):
+class Fading(PhotometricArtifact):
     """Faded thermal print: dark ink (and less so the grid) loses contrast, unevenly.
 
     The image is read as paper x coloured ink (the grid) x black ink (the traces and text):
@@ -181,14 +175,14 @@ class Fading(Artifact):
         """Draw how much ink and grid fade and how unevenly."""
         s = float(np.clip(strength, 0.0, 1.0))
         return {
-            "ink": _r(s * rng.uniform(0.25, 0.7)),
-            "grid": _r(s * rng.uniform(0.0, 0.45)),
-            "variation": _r(rng.uniform(0.2, 0.6)),
-            "cell": _r(min(page.width, page.height) * rng.uniform(0.1, 0.35), 1),
-            "gradient": _r(s * rng.uniform(0.0, 0.35)),
-            "angle": _r(rng.uniform(0, 2 * math.pi)),
-            "warm": _r(s * rng.uniform(0.0, 0.6)),
-            "seed": _seed(rng),
+            "ink": round_param(s * rng.uniform(0.25, 0.7), 4),
+            "grid": round_param(s * rng.uniform(0.0, 0.45), 4),
+            "variation": round_param(rng.uniform(0.2, 0.6), 4),
+            "cell": round_param(min(page.width, page.height) * rng.uniform(0.1, 0.35), 1),
+            "gradient": round_param(s * rng.uniform(0.0, 0.35), 4),
+            "angle": round_param(rng.uniform(0, 2 * math.pi), 4),
+            "warm": round_param(s * rng.uniform(0.0, 0.6), 4),
+            "seed": draw_seed(rng),
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -274,7 +268,7 @@ def _water_alpha(spec: dict[str, Any], xs: np.ndarray, ys: np.ndarray,
 
 
 @register
-class Stains(Artifact):
+class Stains(PhotometricArtifact):
     """Coffee rings and water marks, translucent (multiplied), 1 to 3 per page.
 
     Parameters drawn: ``stains``, each with ``type`` (``"coffee"`` or ``"water"``),
@@ -298,31 +292,32 @@ class Stains(Artifact):
             kind = "coffee" if rng.random() < 0.6 else "water"
             cx = rng.uniform(-0.05, 1.05) * page.width
             cy = rng.uniform(-0.05, 1.05) * page.height
-            spec: dict[str, Any] = {"type": kind, "centre": [_r(cx, 1), _r(cy, 1)],
-                                    "seed": _seed(rng)}  # fmt: skip
+            spec: dict[str, Any] = {"type": kind,
+                                    "centre": [round_param(cx, 1), round_param(cy, 1)],
+                                    "seed": draw_seed(rng)}  # fmt: skip
             if kind == "coffee":
                 brown = np.array([150, 98, 52]) + rng.normal(0, 10, 3)
                 spec.update({
-                    "radius": _r(rng.uniform(18, 42) * ppmm, 1),
-                    "ring_width": _r(rng.uniform(0.6, 2.2) * ppmm, 2),
-                    "darkness": _r((0.15 + 0.5 * s) * rng.uniform(0.6, 1.0)),
-                    "fill": _r((0.02 + 0.1 * s) * rng.uniform(0.3, 1.0)),
-                    "arc": _r(360.0 if rng.random() < 0.5 else rng.uniform(120, 330), 1),
-                    "arc_start": _r(rng.uniform(0, 360), 1),
-                    "wobble": [_r(v, 5) for v in rng.normal(0, 0.008, 3)],
-                    "phase": [_r(v) for v in rng.uniform(0, 2 * math.pi, 3)],
+                    "radius": round_param(rng.uniform(18, 42) * ppmm, 1),
+                    "ring_width": round_param(rng.uniform(0.6, 2.2) * ppmm, 2),
+                    "darkness": round_param((0.15 + 0.5 * s) * rng.uniform(0.6, 1.0), 4),
+                    "fill": round_param((0.02 + 0.1 * s) * rng.uniform(0.3, 1.0), 4),
+                    "arc": round_param(360.0 if rng.random() < 0.5 else rng.uniform(120, 330), 1),
+                    "arc_start": round_param(rng.uniform(0, 360), 1),
+                    "wobble": [round_param(v, 5) for v in rng.normal(0, 0.008, 3)],
+                    "phase": [round_param(v, 4) for v in rng.uniform(0, 2 * math.pi, 3)],
                     "colour": [int(np.clip(v, 60, 220)) for v in brown],
                 })  # fmt: skip
             else:
                 tone = np.array([172, 152, 112]) + rng.normal(0, 8, 3)
                 radius = rng.uniform(12, 40) * ppmm
                 spec.update({
-                    "radius": _r(radius, 1),
-                    "fill": _r((0.015 + 0.05 * s) * rng.uniform(0.4, 1.0)),
-                    "rim": _r((0.2 + 0.55 * s) * rng.uniform(0.6, 1.0)),
-                    "rim_width": _r(rng.uniform(0.3, 1.1) * ppmm, 2),
-                    "irregularity": _r(rng.uniform(0.12, 0.35)),
-                    "cell": _r(radius * rng.uniform(0.25, 0.6), 1),
+                    "radius": round_param(radius, 1),
+                    "fill": round_param((0.015 + 0.05 * s) * rng.uniform(0.4, 1.0), 4),
+                    "rim": round_param((0.2 + 0.55 * s) * rng.uniform(0.6, 1.0), 4),
+                    "rim_width": round_param(rng.uniform(0.3, 1.1) * ppmm, 2),
+                    "irregularity": round_param(rng.uniform(0.12, 0.35), 4),
+                    "cell": round_param(radius * rng.uniform(0.25, 0.6), 1),
                     "colour": [int(np.clip(v, 90, 235)) for v in tone],
                 })  # fmt: skip
             stains.append(spec)
@@ -356,7 +351,7 @@ class Stains(Artifact):
 
 
 @register
-class Spots(Artifact):
+class Spots(PhotometricArtifact):
     """Foxing and mould: clusters of small brownish (or grey-green) dots with faint halos.
 
     Parameters drawn: ``clusters``, each with ``centre``, ``spread`` (px, the cluster's
@@ -378,14 +373,15 @@ class Spots(Artifact):
             mould = rng.random() < 0.2
             base = np.array([95, 102, 84] if mould else [158, 108, 60]) + rng.normal(0, 10, 3)
             clusters.append({
-                "centre": [_r(rng.uniform(0, page.width), 1), _r(rng.uniform(0, page.height), 1)],
-                "spread": _r(rng.uniform(2, 14) * ppmm, 1),
+                "centre": [round_param(rng.uniform(0, page.width), 1),
+                           round_param(rng.uniform(0, page.height), 1)],
+                "spread": round_param(rng.uniform(2, 14) * ppmm, 1),
                 "count": int(rng.integers(5, 15 + int(60 * s))),
-                "size": _r(rng.uniform(0.12, 0.4) * ppmm, 2),
+                "size": round_param(rng.uniform(0.12, 0.4) * ppmm, 2),
                 "colour": [int(np.clip(v, 40, 220)) for v in base],
-                "darkness": _r((0.25 + 0.55 * s) * rng.uniform(0.6, 1.0)),
+                "darkness": round_param((0.25 + 0.55 * s) * rng.uniform(0.6, 1.0), 4),
                 "mould": bool(mould),
-                "seed": _seed(rng),
+                "seed": draw_seed(rng),
             })  # fmt: skip
         return {"clusters": clusters}
 
@@ -427,7 +423,7 @@ class Spots(Artifact):
 
 
 @register
-class Holes(Artifact):
+class Holes(PhotometricArtifact):
     """Punch holes (2 or 3) along one edge, showing what lies under the page.
 
     Parameters drawn: ``edge`` (``left``, ``right``, ``top``, ``bottom``), ``centres``
@@ -460,19 +456,19 @@ class Holes(Artifact):
             d = (inset + skew * (k - (count - 1) / 2) + rng.normal(0, 0.2)) * ppmm
             x, y = {"left": (d, a), "right": (w - d, a), "top": (a, d),
                     "bottom": (a, h - d)}[edge]  # fmt: skip
-            centres.append([_r(x, 2), _r(y, 2)])
+            centres.append([round_param(x, 2), round_param(y, 2)])
         bg = str(rng.choice(list(BACKGROUNDS), p=[0.35, 0.15, 0.2, 0.12, 0.1, 0.08]))
         return {
             "edge": edge,
             "centres": centres,
-            "radius": _r(rng.uniform(2.7, 3.4) * ppmm, 2),
+            "radius": round_param(rng.uniform(2.7, 3.4) * ppmm, 2),
             "background": bg,
             "background_rgb": list(BACKGROUNDS[bg]),
-            "shadow": _r(0.15 + 0.4 * s * rng.uniform(0.5, 1.0)),
-            "shadow_offset": _r(rng.uniform(0.2, 0.8) * ppmm, 2),
-            "shadow_angle": _r(rng.uniform(0, 2 * math.pi)),
-            "ragged": _r(s * rng.uniform(0.0, 0.02) if rng.random() < 0.3 else 0.0),
-            "seed": _seed(rng),
+            "shadow": round_param(0.15 + 0.4 * s * rng.uniform(0.5, 1.0), 4),
+            "shadow_offset": round_param(rng.uniform(0.2, 0.8) * ppmm, 2),
+            "shadow_angle": round_param(rng.uniform(0, 2 * math.pi), 4),
+            "ragged": round_param(s * rng.uniform(0.0, 0.02) if rng.random() < 0.3 else 0.0, 4),
+            "seed": draw_seed(rng),
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -530,7 +526,7 @@ def _to_corner(a: np.ndarray, corner: str) -> np.ndarray:
 
 
 @register
-class TornCorner(Artifact):
+class TornCorner(PhotometricArtifact):
     """A torn-off corner (ragged edge, fibres, background beyond) or a corner folded over.
 
     Parameters drawn: ``corner`` (``tl``, ``tr``, ``br``, ``bl``), ``mode`` (``torn`` or
@@ -558,16 +554,16 @@ class TornCorner(Artifact):
         return {
             "corner": str(rng.choice(["tl", "tr", "br", "bl"])),
             "mode": mode,
-            "a": _r(size * math.sqrt(ratio), 2),
-            "b": _r(size / math.sqrt(ratio), 2),
+            "a": round_param(size * math.sqrt(ratio), 2),
+            "b": round_param(size / math.sqrt(ratio), 2),
             "background": bg,
             "background_rgb": list(BACKGROUNDS[bg]),
             "back_rgb": [int(v) for v in back],
-            "bulge": _r(rng.uniform(-0.1, 0.25) if mode == "torn" else 0.0),
-            "roughness": _r(rng.uniform(0.4, 1.2) * ppmm, 2),
-            "fibre": _r(rng.uniform(0.2, 0.6) * ppmm, 2),
-            "shadow": _r(rng.uniform(0.2, 0.45)),
-            "seed": _seed(rng),
+            "bulge": round_param(rng.uniform(-0.1, 0.25) if mode == "torn" else 0.0, 4),
+            "roughness": round_param(rng.uniform(0.4, 1.2) * ppmm, 2),
+            "fibre": round_param(rng.uniform(0.2, 0.6) * ppmm, 2),
+            "shadow": round_param(rng.uniform(0.2, 0.45), 4),
+            "seed": draw_seed(rng),
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:

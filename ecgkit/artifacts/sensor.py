@@ -18,8 +18,16 @@ import numpy as np
 from scipy.special import ndtri
 
 from ecgkit.artifacts import register
-from ecgkit.artifacts.base import Artifact, HomographyMap, warp_page, with_image
+from ecgkit.artifacts.base import (
+    GeometricArtifact,
+    PhotometricArtifact,
+    draw_seed,
+    round_param,
+    warp_page,
+    with_image,
+)
 from ecgkit.generate.render import Page
+from ecgkit.geometry import HomographyMap
 
 __all__ = [
     "BLUR_KINDS",
@@ -38,14 +46,6 @@ _REF_PPMM = 200 / 25.4  # 200 DPI: the resolution strengths are calibrated at
 _MAX_TAPS = 64  # larger kernels run on a reduced copy (filter2D costs ~0.5 ms a tap)
 BLUR_KINDS = ("gaussian", "defocus", "motion")
 _UNIT = 200.0  # uint8 gain fields: this value is a gain of 1
-
-
-def _r(value: float, digits: int = 6) -> float:
-    return round(float(value), digits)
-
-
-def _seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(0, 2**31 - 1))
 
 
 def _res(page: Page) -> float:
@@ -174,7 +174,7 @@ def _convolve(image: np.ndarray, kind: str, size: float, angle: float) -> np.nda
 
 
 @register
-class Blur(Artifact):
+class Blur(PhotometricArtifact):
     """Defocus (Gaussian or disk) or motion blur (a line at an angle).
 
     Parameters drawn: ``kind`` (one of :data:`BLUR_KINDS`), ``sigma`` (the blur's standard
@@ -195,8 +195,8 @@ class Blur(Artifact):
         size = 2.0 * sigma if kind == "defocus" else math.sqrt(12.0) * sigma
         if kind == "gaussian":
             size = sigma
-        return {"kind": kind, "sigma": _r(sigma), "size": _r(size),
-                "angle": _r(rng.uniform(0, math.pi))}  # fmt: skip
+        return {"kind": kind, "sigma": round_param(sigma, 6), "size": round_param(size, 6),
+                "angle": round_param(rng.uniform(0, math.pi), 6)}  # fmt: skip
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
         """Convolve the image with the blur kernel."""
@@ -269,7 +269,7 @@ def _specks(image: np.ndarray, rng: np.random.Generator, count: int, res: float)
 
 
 @register
-class ScannerNoise(Artifact):
+class ScannerNoise(PhotometricArtifact):
     """A flatbed scanner: fine noise, paper texture, faint dust, streaks along the scan.
 
     Parameters drawn: ``seed``; ``sigma`` (Gaussian noise, 8-bit levels, up to ~3.5),
@@ -299,14 +299,15 @@ class ScannerNoise(Artifact):
             end = 1.0 if full else min(1.0, start + rng.uniform(0.2, 0.7))
             dark = rng.random() < 0.75
             amount = s * (rng.uniform(0.08, 0.4) if dark else -rng.uniform(0.15, 0.5))
-            streaks.append({"position": _r(rng.uniform(0.02, 0.98)),
-                            "width": _r(res * rng.uniform(0.8, 3.0)), "amount": _r(amount),
-                            "start": _r(start), "end": _r(end)})  # fmt: skip
+            streaks.append({"position": round_param(rng.uniform(0.02, 0.98), 6),
+                            "width": round_param(res * rng.uniform(0.8, 3.0), 6),
+                            "amount": round_param(amount, 6), "start": round_param(start, 6),
+                            "end": round_param(end, 6)})  # fmt: skip
         return {
-            "seed": _seed(rng),
-            "sigma": _r(s * rng.uniform(1.0, 3.5)),
-            "texture": _r(s * rng.uniform(0.004, 0.02)),
-            "columns": _r(s * rng.uniform(0.0, 0.01)),
+            "seed": draw_seed(rng),
+            "sigma": round_param(s * rng.uniform(1.0, 3.5), 6),
+            "texture": round_param(s * rng.uniform(0.004, 0.02), 6),
+            "columns": round_param(s * rng.uniform(0.0, 0.01), 6),
             "dust": int(round(s * area * rng.uniform(5, 60))),
             "direction": "vertical" if rng.random() < 0.6 else "horizontal",
             "streaks": streaks,
@@ -346,7 +347,7 @@ class ScannerNoise(Artifact):
 
 
 @register
-class CameraNoise(Artifact):
+class CameraNoise(PhotometricArtifact):
     """A phone camera in indoor light: signal-dependent (Poisson-Gaussian) noise, chroma blotches.
 
     The noise variance at level ``v`` (0-255) is ``shot**2 * v / 255 + read**2``; demosaicing
@@ -366,11 +367,11 @@ class CameraNoise(Artifact):
         """Draw the noise levels."""
         s = float(np.clip(strength, 0.0, 1.0))
         return {
-            "seed": _seed(rng),
-            "shot": _r(s * rng.uniform(3.0, 8.0)),
-            "read": _r(s * rng.uniform(0.8, 3.0)),
-            "grain": _r(rng.uniform(0.0, 0.8)),
-            "chroma": _r(s * rng.uniform(0.15, 0.5)),
+            "seed": draw_seed(rng),
+            "shot": round_param(s * rng.uniform(3.0, 8.0), 6),
+            "read": round_param(s * rng.uniform(0.8, 3.0), 6),
+            "grain": round_param(rng.uniform(0.0, 0.8), 6),
+            "chroma": round_param(s * rng.uniform(0.15, 0.5), 6),
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -435,7 +436,7 @@ def downsample_matrix(factor: float) -> np.ndarray:
 
 
 @register
-class Downsample(Artifact):
+class Downsample(GeometricArtifact):
     """Scanning at a lower resolution: the page and its truth scaled by ``factor`` (< 1).
 
     The image is low-pass filtered first (a Gaussian of ``0.45 sqrt(1/f^2 - 1)`` px, close to
@@ -454,23 +455,42 @@ class Downsample(Artifact):
     def draw(self, rng: np.random.Generator, page: Page, strength: float) -> dict[str, Any]:
         """Draw the scale factor."""
         s = float(np.clip(strength, 0.0, 1.0))
-        return {"factor": _r(1.0 - s * rng.uniform(0.1, 0.5))}
+        return {"factor": round_param(1.0 - s * rng.uniform(0.1, 0.5), 6)}
+
+    def coordinate_map(self, page: Page, params: dict[str, Any]) -> HomographyMap:
+        """The scaling map (:func:`downsample_matrix`) onto the smaller image."""
+        f = float(params["factor"])
+        h, w = page.image.shape[:2]
+        size = (max(1, round(w * f)), max(1, round(h * f)))
+        return HomographyMap(downsample_matrix(f), size=size)
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
-        """Blur, then warp image, mask and truth with the scaling map."""
+        """Blur, then warp image, mask and truth with the scaling map.
+
+        Overrides the shared warp: the image is low-pass filtered before it is resampled,
+        and the page's resolution and every lead's scale change with it.
+
+        Parameters
+        ----------
+        page : Page
+        params : dict
+            From :meth:`draw`.
+
+        Returns
+        -------
+        Page
+        """
         f = float(params["factor"])
         if not 0.05 <= f <= 1.0:
             raise ValueError(f"downsample factor must be in [0.05, 1], got {f}")
         if f == 1.0:
             return with_image(page, page.image.copy())
-        h, w = page.image.shape[:2]
-        size = (max(1, round(w * f)), max(1, round(h * f)))
         src = page
         if f < 1.0:
             sigma = 0.45 * math.sqrt(1.0 / (f * f) - 1.0)
             if sigma > 0.1:
                 src = with_image(page, cv2.GaussianBlur(page.image, (0, 0), sigma))
-        out = warp_page(src, HomographyMap(downsample_matrix(f), size=size))
+        out = warp_page(src, self.coordinate_map(page, params))
         out.px_per_mm = page.px_per_mm * f
         for lt in out.leads:
             lt.baseline_y = (lt.baseline_y + 0.5) * f - 0.5
@@ -487,7 +507,7 @@ _BINARIZE_METHODS = ("global", "adaptive")
 
 
 @register
-class Binarize(Artifact):
+class Binarize(PhotometricArtifact):
     """A fax or a photocopy: grey levels pushed to black and white, with noise and speckle.
 
     The grey image (plus Gaussian noise, which makes edges ragged) goes through a contrast
@@ -514,16 +534,16 @@ class Binarize(Artifact):
         fax = rng.random() < 0.5
         hardness = rng.uniform(30, 60) if fax else rng.uniform(4, 15)
         return {
-            "seed": _seed(rng),
+            "seed": draw_seed(rng),
             "method": "adaptive" if rng.random() < 0.4 else "global",
-            "threshold": _r(rng.uniform(90, 180), 3),
-            "hardness": _r(hardness, 4),
-            "contrast": _r(hardness**s),
-            "block_mm": _r(rng.uniform(8, 25), 3),
-            "level": _r(rng.uniform(200, 235), 3),
-            "mix": _r(s),
-            "noise": _r(s * rng.uniform(3, 20), 4),
-            "speckle": _r(s * rng.uniform(0, 300), 3),
+            "threshold": round_param(rng.uniform(90, 180), 3),
+            "hardness": round_param(hardness, 4),
+            "contrast": round_param(hardness**s, 6),
+            "block_mm": round_param(rng.uniform(8, 25), 3),
+            "level": round_param(rng.uniform(200, 235), 3),
+            "mix": round_param(s, 6),
+            "noise": round_param(s * rng.uniform(3, 20), 4),
+            "speckle": round_param(s * rng.uniform(0, 300), 3),
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -594,7 +614,7 @@ def jpeg_roundtrip(image: np.ndarray, quality: int, subsampling: str = "420") ->
 
 
 @register
-class Jpeg(Artifact):
+class Jpeg(PhotometricArtifact):
     """JPEG compression: encode and decode (deterministic for a given libjpeg).
 
     Parameters drawn: ``quality`` (95 at strength 0 down to ~25 at strength 1, +-5 jitter

@@ -13,16 +13,14 @@ through; the truth does not move. Every text drawn is recorded as a
 pixels, pixel centres at integers) on a copy of ``page.texts``. Work is done on crops around
 each item, so an apply costs a few milliseconds.
 
-The helpers :func:`load_font`, :func:`text_mask`, :func:`blend_ink` and :func:`smooth_noise`
-are shared with :mod:`ecgkit.artifacts.handwriting` and :mod:`ecgkit.artifacts.paper`.
+:func:`load_font` and :func:`text_mask` set text in the fonts of :data:`FONT_FILES`; the ink
+and noise helpers live in :mod:`ecgkit.artifacts.ink` (still importable from here).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -30,9 +28,11 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ecgkit.artifacts import register
-from ecgkit.artifacts.base import Artifact, with_image
+from ecgkit.artifacts.base import PhotometricArtifact, draw_seed, round_param, with_image
+from ecgkit.artifacts.ink import blend_ink, smooth_noise
 from ecgkit.generate.layout import mm_to_px
-from ecgkit.generate.render import Box, Page, TextBox, get_font
+from ecgkit.generate.render import Page, TextBox, find_font_file, get_font
+from ecgkit.geometry import Box
 
 __all__ = [
     "FONT_FILES",
@@ -69,27 +69,8 @@ _PRINT_FONTS = ("sans", "sans", "sans-condensed", "sans-bold-condensed", "sans-b
 _STAMP_FONTS = ("sans-bold", "sans-bold-condensed", "serif-bold", "times-bold", "mono-bold")
 
 
-def _r(value: float, digits: int = 4) -> float:
-    return round(float(value), digits)
-
-
-def _seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(0, 2**31 - 1))
-
-
 # --------------------------------------------------------------------------------------------
 # shared helpers
-
-
-def _mpl_font_dir() -> Path | None:
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for loc in spec.submodule_search_locations:
-        d = Path(loc) / "mpl-data" / "fonts" / "ttf"
-        if d.is_dir():
-            return d
-    return None
 
 
 @functools.lru_cache(maxsize=128)
@@ -106,14 +87,15 @@ def load_font(name: str, size_px: int) -> ImageFont.FreeTypeFont | ImageFont.Ima
     Returns
     -------
     PIL.ImageFont.FreeTypeFont
-        Falls back to :func:`~ecgkit.generate.render.get_font` when the file is missing.
+        The file is looked up where :func:`~ecgkit.generate.render.get_font` looks
+        (:func:`~ecgkit.generate.render.find_font_file`); falls back to ``get_font``'s family
+        font when it is not installed.
     """
     if name not in FONT_FILES:
         raise ValueError(f"unknown font {name!r}; valid: {', '.join(FONT_FILES)}")
-    directory = _mpl_font_dir()
-    fname = FONT_FILES[name][0]
-    if directory is not None and (directory / fname).is_file():
-        return ImageFont.truetype(str(directory / fname), int(size_px))
+    path = find_font_file(FONT_FILES[name][0])
+    if path is not None:
+        return ImageFont.truetype(str(path), int(size_px))
     family = {"times": "serif"}.get(name.split("-")[0], name.split("-")[0])
     return get_font(family, int(size_px))
 
@@ -157,72 +139,6 @@ def text_mask(text: str, font: str, size_px: int) -> tuple[np.ndarray, tuple[int
     mask = np.ascontiguousarray(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
     mask.flags.writeable = False
     return mask, (int(round(ax)) - int(cols[0]), int(round(ay)) - int(rows[0]))
-
-
-def blend_ink(
-    image: np.ndarray, alpha: np.ndarray, x0: int, y0: int, rgb: tuple[float, float, float]
-) -> Box | None:
-    """Lay translucent ink on ``image`` in place: ``image *= 1 - alpha * (1 - rgb / 255)``.
-
-    Parameters
-    ----------
-    image : numpy.ndarray
-        ``(H, W, 3)`` uint8, modified in place.
-    alpha : numpy.ndarray
-        ``(h, w)`` float coverage in [0, 1]; its top-left pixel lands on image pixel
-        ``(x0, y0)``; parts outside the image are ignored.
-    x0, y0 : int
-        Image column and row of ``alpha[0, 0]``.
-    rgb : tuple of float
-        Ink colour.
-
-    Returns
-    -------
-    tuple or None
-        Tight box ``(x0, y0, x1, y1)`` (pixel edges) of the pixels that may have changed
-        (``alpha`` above half a grey level), or None when nothing was drawn.
-    """
-    hh, ww = image.shape[:2]
-    h, w = alpha.shape
-    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x0 + w, ww), min(y0 + h, hh)
-    if ix1 <= ix0 or iy1 <= iy0:
-        return None
-    a = alpha[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0].astype(np.float32)
-    a = np.where(a * 255.0 >= 0.5, np.minimum(a, 1.0), 0.0).astype(np.float32)
-    rows, cols = np.flatnonzero(a.max(axis=1) > 0), np.flatnonzero(a.max(axis=0) > 0)
-    if len(rows) == 0:
-        return None
-    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    a = a[r0:r1, c0:c1, None]
-    sub = image[iy0 + r0 : iy0 + r1, ix0 + c0 : ix0 + c1]
-    ink = 1.0 - np.asarray(rgb, np.float32) / 255.0
-    out = sub.astype(np.float32) * (1.0 - a * ink) + 0.5
-    sub[:] = np.clip(out, 0, 255).astype(np.uint8)
-    return (ix0 + c0 - 0.5, iy0 + r0 - 0.5, ix0 + c1 - 0.5, iy0 + r1 - 0.5)
-
-
-def smooth_noise(
-    rng: np.random.Generator, height: int, width: int, cell: float
-) -> np.ndarray:
-    """Smooth random field (about unit standard deviation) with features ``cell`` px across.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-    height, width : int
-        Output size.
-    cell : float
-        Spacing of the random control values, in pixels.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(height, width)`` float32.
-    """
-    gh = max(2, int(math.ceil(height / max(cell, 1.0))) + 2)
-    gw = max(2, int(math.ceil(width / max(cell, 1.0))) + 2)
-    coarse = rng.standard_normal((gh, gw)).astype(np.float32)
-    return cv2.resize(coarse, (max(width, 1), max(height, 1)), interpolation=cv2.INTER_CUBIC)
 
 
 def _union(a: Box | None, b: Box | None) -> Box | None:
@@ -487,7 +403,7 @@ def _layout_block(
 
 
 @register
-class PrintedText(Artifact):
+class PrintedText(PhotometricArtifact):
     """What an electrocardiograph prints besides the traces.
 
     Parameters drawn: ``font`` (a key of :data:`FONT_FILES`), ``size`` (px), ``colour``
@@ -515,7 +431,7 @@ class PrintedText(Artifact):
         grey = int(rng.integers(0, 50))
         ink = page.style.ink_rgb if rng.random() < 0.7 else (grey, grey, grey)
         colour = [int(min(255, v + grey * 0.5)) for v in ink]
-        opacity = _r(rng.uniform(0.82, 1.0))
+        opacity = round_param(rng.uniform(0.82, 1.0), 4)
 
         blocks: list[tuple[str, list[list[list[str]]], list[str]]] = []
         if rng.random() < 0.55 + 0.45 * s:
@@ -775,7 +691,7 @@ def _stamp_date(rng: np.random.Generator, meta: dict[str, Any]) -> str:
 
 
 @register
-class Stamp(Artifact):
+class Stamp(PhotometricArtifact):
     """A rubber stamp: ``RECEIVED`` / ``COPY`` / ``REVIEWED`` + date, or a round stamp.
 
     Parameters drawn: ``stamps``, a list (1, or 2 at high strength) of specs with ``type``
@@ -848,14 +764,15 @@ class Stamp(Artifact):
                              "frame": bool(rng.random() < 0.85),
                              "double": bool(rng.random() < 0.3)})  # fmt: skip
             spec.update({
-                "angle": _r(rng.normal(0, 9) if rng.random() < 0.8 else rng.uniform(-35, 35)),
-                "opacity": _r(0.55 + 0.4 * s * rng.uniform(0.6, 1.0)),
-                "unevenness": _r(rng.uniform(0.15, 0.6)),
-                "tilt": _r(rng.uniform(0.0, 0.6)),
-                "tilt_angle": _r(rng.uniform(0, 2 * math.pi)),
-                "grain_threshold": _r(rng.uniform(0.35, 1.2)),
-                "spread": _r(rng.uniform(0.4, 0.9)),
-                "seed": _seed(rng),
+                "angle": round_param(
+                    rng.normal(0, 9) if rng.random() < 0.8 else rng.uniform(-35, 35), 4),
+                "opacity": round_param(0.55 + 0.4 * s * rng.uniform(0.6, 1.0), 4),
+                "unevenness": round_param(rng.uniform(0.15, 0.6), 4),
+                "tilt": round_param(rng.uniform(0.0, 0.6), 4),
+                "tilt_angle": round_param(rng.uniform(0, 2 * math.pi), 4),
+                "grain_threshold": round_param(rng.uniform(0.35, 1.2), 4),
+                "spread": round_param(rng.uniform(0.4, 0.9), 4),
+                "seed": draw_seed(rng),
             })  # fmt: skip
             m = _rotated(_stamp_canvas(spec), spec["angle"])
             hh, ww = m.shape
@@ -868,7 +785,7 @@ class Stamp(Artifact):
                 top = rng.random() < 0.7
                 lo = hh / 2 + 0.02 * h
                 cy = rng.uniform(lo, lo + 0.08 * h) if top else h - rng.uniform(lo, lo + 0.08 * h)
-            spec["centre"] = [_r(cx, 2), _r(cy, 2)]
+            spec["centre"] = [round_param(cx, 2), round_param(cy, 2)]
             stamps.append(spec)
         return {"stamps": stamps}
 

@@ -5,8 +5,9 @@ a matched filter (:func:`find_pulses`), give the rows, 0 mV (each pulse's foot),
 rising edge), the speed and the gain, and, where the grid gave no scale, the scale
 (:func:`pulse_scale`). Without pulses, rows are the peaks of the ink's horizontal projection.
 The short separator ticks between columns say how many leads a row holds; the number of rows
-and columns picks one of the layouts the generator makes (3x4 with 0, 1 or 3 rhythm strips,
-6x2, 12x1, 2x6), in standard lead order.
+and columns picks one of the layouts the generator makes (3x4 with 0 to 3 rhythm strips,
+6x2, 12x1, 2x6); its leads come from the generator's own layout tables
+(:func:`ecgkit.generate.layout.lead_grid`), in standard lead order unless told otherwise.
 """
 
 from __future__ import annotations
@@ -18,16 +19,13 @@ import numpy as np
 from scipy.ndimage import maximum_filter, uniform_filter1d
 from scipy.signal import find_peaks
 
+from ecgkit.generate.layout import PULSE_SECONDS, STUB_MM, lead_grid, pulse_region_mm
+
 SPEED = 25.0  # mm/s
 GAIN = 10.0  # mm/mV
 
-_ROWS_3X4 = [["I", "aVR", "V1", "V4"], ["II", "aVL", "V2", "V5"], ["III", "aVF", "V3", "V6"]]
-_ROWS_6X2 = [["I", "V1"], ["II", "V2"], ["III", "V3"], ["aVR", "V4"], ["aVL", "V5"],
-             ["aVF", "V6"]]  # fmt: skip
-_ROWS_12 = [["I"], ["II"], ["III"], ["aVR"], ["aVL"], ["aVF"], ["V1"], ["V2"], ["V3"], ["V4"],
-            ["V5"], ["V6"]]  # fmt: skip
-_ROWS_2X6 = [["I", "II", "III", "aVR", "aVL", "aVF"], ["V1", "V2", "V3", "V4", "V5", "V6"]]
-_RHYTHM = ["II", "V1", "V5"]
+#: The 3x4 layouts by number of rhythm strips (more than 3 rows extra read as the last).
+_THREE_BY_FOUR = ("3x4", "3x4+II", "3x4+II,V1", "3x4+II,V1,V5")
 
 
 @dataclass
@@ -108,7 +106,7 @@ def _pulse_masks(speed: float, gain: float, ppmm: float) -> tuple[list[np.ndarra
     strokes that cross the pulse's inside (two stacked pulses look like one twice as tall,
     but for the stroke between them).
     """
-    stub, width, height = 1.0 * ppmm, 0.2 * speed * ppmm, gain * ppmm
+    stub, width, height = STUB_MM * ppmm, PULSE_SECONDS * speed * ppmm, gain * ppmm
     m = max(3.0, 2.0 * ppmm)
     w = int(np.ceil(2 * stub + width + 2 * m)) + 1
     h = int(np.ceil(height + 2 * m)) + 1
@@ -271,7 +269,7 @@ def pulse_scale(ink: np.ndarray, pulses: Pulses, px_per_mm: float) -> tuple[floa
     tuple
         ``(px_per_mm_x, px_per_mm_y)``.
     """
-    width_mm, height_mm = 0.2 * pulses.speed, pulses.gain
+    width_mm, height_mm = PULSE_SECONDS * pulses.speed, pulses.gain
     rise = pulses.x_stub + px_per_mm
     widths, heights = [], []
     for foot in pulses.feet:
@@ -392,11 +390,6 @@ def _has_tick(binary: np.ndarray, x: float, y: float, px_per_mm: float) -> bool:
                 lo[int(y + 1.2 * px_per_mm) : b].mean() > 0.8)  # fmt: skip
 
 
-def _pulse_region_mm(speed: float) -> float:
-    """Stub, pulse, stub and gap before the traces (mm), as the layout draws them."""
-    return float(round(0.2 * speed + 2.0 + 1.0))
-
-
 def _band(rows: np.ndarray, px_per_mm: float) -> int:
     """Half-height of a row's band: most of the way to its neighbours.
 
@@ -447,7 +440,7 @@ def _rows_from_projection(ink: np.ndarray, binary: np.ndarray, px_per_mm: float,
     px_per_mv = gain * px_per_mm
     if found:
         rise = float(np.median([p[0] for p in found]))
-        x_trace = rise - 1.0 * px_per_mm + _pulse_region_mm(speed) * px_per_mm
+        x_trace = rise - STUB_MM * px_per_mm + pulse_region_mm(speed) * px_per_mm
         heights = np.array([p[1] for p in found])
         heights = heights[heights > 2 * px_per_mm]
         if len(heights):
@@ -468,8 +461,15 @@ def _rows_from_projection(ink: np.ndarray, binary: np.ndarray, px_per_mm: float,
     return rows, x_trace, rights, px_per_mv
 
 
-def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
-                  gain: float = GAIN, scale_known: bool = True) -> PageLayout:  # fmt: skip
+def detect_layout(
+    ink: np.ndarray,
+    px_per_mm: float,
+    *,
+    speed: float = SPEED,
+    gain: float = GAIN,
+    scale_known: bool = True,
+    order: str = "standard",
+) -> PageLayout:
     """Find the rows, the trace start and the panels of a rectified page.
 
     Parameters
@@ -484,6 +484,9 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
     scale_known : bool
         Whether ``px_per_mm`` was measured (on the grid). Where not, the time and voltage
         scales are measured on the calibration pulses, where there are any.
+    order : str
+        Lead order of the candidate layouts (``"standard"`` or ``"cabrera"``, as
+        :func:`ecgkit.generate.layout.make_layout` takes it).
 
     Returns
     -------
@@ -500,7 +503,7 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
             sx, sy = pulse_scale(ink, pulses, px_per_mm)
             notes.append(f"scale from the calibration pulses: {sx * 25.4:.0f} x "
                          f"{sy * 25.4:.0f} DPI")  # fmt: skip
-        x_trace = pulses.x_stub + _pulse_region_mm(speed) * sx
+        x_trace = pulses.x_stub + pulse_region_mm(speed) * sx
         px_per_mv = gain * sy
         half = _band(rows, px_per_mm)
         extents = [_row_extent(binary, y, half, int(7 * px_per_mm)) for y in rows]
@@ -529,7 +532,7 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
             n_cols.append(2)
         else:
             n_cols.append(1)
-    name, grid = _choose(len(rows), n_cols)
+    name, grid = _choose(len(rows), n_cols, order)
     if name == "unknown":
         notes.append(f"{len(rows)} rows with {n_cols} columns: not a known layout; "
                      "read as one lead per row in the 12x1 order")  # fmt: skip
@@ -545,22 +548,23 @@ def detect_layout(ink: np.ndarray, px_per_mm: float, *, speed: float = SPEED,
     return PageLayout(name, panels, px_per_s, x_trace, [float(v) for v in rows], notes)
 
 
-def _choose(n_rows: int, n_cols: list[int]) -> tuple[str, list[list[str]]]:
+def _choose(
+    n_rows: int, n_cols: list[int], order: str = "standard"
+) -> tuple[str, list[list[str]]]:
+    """The layout name the rows and their columns say, and its leads per row (the generator's)."""
     four = sum(c == 4 for c in n_cols)
     if n_rows == 2 and sum(c == 6 for c in n_cols) >= 1:
-        return "2x6", _ROWS_2X6
-    if n_rows >= 3 and four >= 2:
-        extra = n_rows - 3
-        if extra == 0:
-            return "3x4", _ROWS_3X4
-        rhythm = _RHYTHM[:extra] if extra > 1 else ["II"]
-        return "3x4+" + ",".join(rhythm), _ROWS_3X4 + [[lead] for lead in rhythm]
-    if n_rows == 6:
-        return "6x2", _ROWS_6X2
-    if n_rows == 12:
-        return "12x1", _ROWS_12
-    if n_rows == 4:
-        return "3x4+II", _ROWS_3X4 + [["II"]]
-    if n_rows == 3:
-        return "3x4", _ROWS_3X4
-    return "unknown", _ROWS_12[:n_rows]
+        name = "2x6"
+    elif n_rows >= 3 and four >= 2:
+        name = _THREE_BY_FOUR[min(n_rows - 3, len(_THREE_BY_FOUR) - 1)]
+    elif n_rows == 6:
+        name = "6x2"
+    elif n_rows == 12:
+        name = "12x1"
+    elif n_rows == 4:
+        name = "3x4+II"
+    elif n_rows == 3:
+        name = "3x4"
+    else:
+        return "unknown", lead_grid("12x1", order)[:n_rows]
+    return name, lead_grid(name, order)

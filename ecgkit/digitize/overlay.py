@@ -44,8 +44,8 @@ def _measured_phase(ink: np.ndarray, step: float, axis: int) -> float:
 
 
 def _draw_grid(out: np.ndarray, result: Digitized) -> None:
-    grid = result.grid or {}
-    if grid.get("found") is False or not (result.px_per_mm and result.px_per_mm > 0):
+    grid = result.grid
+    if (grid is not None and not grid.found) or not (result.px_per_mm and result.px_per_mm > 0):
         return
     h, w = out.shape[:2]
     boxes = np.array([lr.box for lr in result.leads], float).reshape(-1, 4)
@@ -60,15 +60,13 @@ def _draw_grid(out: np.ndarray, result: Digitized) -> None:
     ink = 255.0 - out[y0 : y1 + 1, x0 : x1 + 1].min(axis=2).astype(np.float32)
     layer = out.copy()
     for axis in (0, 1):
-        minor = _number(grid.get("period_px"), axis) or float(result.px_per_mm)
+        period = _number(grid.period_px, axis) if grid is not None else None
+        minor = period or float(result.px_per_mm)
         step = 5.0 * minor  # major lines: 5 mm
         lo, hi = (x0, x1) if axis == 0 else (y0, y1)
         if step < 4 or (hi - lo) / step > 400:
             continue
-        phase = _number(grid.get(("phase_x", "phase_y")[axis]), 0)
-        if phase is None:
-            phase = _number(grid.get("phase"), axis)
-        start = lo + (_measured_phase(ink, step, axis) if phase is None else (phase - lo) % step)
+        start = lo + _measured_phase(ink, step, axis)
         for pos in np.arange(start, hi + 0.5, step):
             p = int(round(pos))
             if axis == 0:
@@ -92,9 +90,8 @@ def draw_digitized(result: Digitized, *, grid: bool = True, labels: bool = True)
         What :func:`ecgkit.digitize.digitize` returned.
     grid : bool
         Draw the detected major grid faintly in cyan over the lead area: every 5 mm at the
-        measured period (``grid["period_px"]``, else ``px_per_mm``), from the grid's phase
-        (``grid["phase_x"]``/``["phase_y"]`` or ``["phase"]``) or, where the digitizer gives
-        none, the offset at which the page's darkest lines repeat.
+        measured period (``result.grid.period_px``, else ``px_per_mm``), from the offset at
+        which the page's darkest lines repeat.
     labels : bool
         Write each panel's lead name and confidence at its top-left corner.
 

@@ -10,11 +10,11 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from ecgkit.digitize.io import load_image
-from ecgkit.digitize.layout_detect import detect_layout
-from ecgkit.digitize.model import get_model
-from ecgkit.digitize.rectify import rectify
+from ecgkit.digitize.layout_detect import PanelBox, detect_layout
+from ecgkit.digitize.model import TraceModel, get_model
+from ecgkit.digitize.rectify import GridInfo, rectify
 from ecgkit.digitize.traces import classical_ink, follow, pen_width, read_runs, to_signal
-from ecgkit.digitize.warp import grid_displacement
+from ecgkit.digitize.warp import Displacement, grid_displacement
 from ecgkit.io import LEADS, Record, check_fs
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in rectified pixels
@@ -72,8 +72,8 @@ class Digitized:
         The detected layout name (``"3x4+II"``...).
     leads : list of LeadResult
         Every traced panel.
-    grid : dict
-        What was measured of the grid (period in px, angle, phase, found or not).
+    grid : GridInfo or None
+        What was measured of the grid (period in px, angle, found or not); None: not known.
     notes : list of str
         Anything the user should know (a lead not found, a fallback taken).
     seconds : float
@@ -87,14 +87,52 @@ class Digitized:
     px_per_mm: float
     layout: str
     leads: list[LeadResult]
-    grid: dict[str, Any] = field(default_factory=dict)
+    grid: GridInfo | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
 Path2 = tuple[np.ndarray, np.ndarray]
-_EINTHOVEN_MAX_MV = 0.15
-_SHARED_COLUMNS = 20  # two paths sharing this many columns took one trace
+
+# Tuning of the digitizer. Lengths in mm are multiplied by the rectified page's px/mm.
+#: Largest Einthoven/Goldberger residual (mV) spread over a group's leads; a larger one is a
+#: misread lead (chosen on the built-in pages in the session that made the projection skip
+#: misread instants, commit 0b5a2e2).
+EINTHOVEN_MAX_MV = 0.15
+#: Two panels' paths sharing this many columns took one trace (tuned on the built-in pages in
+#: the session that added the follower's crossing-trace rule, commit 41dbbd3).
+SHARED_COLUMNS = 20
+#: Row pitch (mm) assumed where fewer than two rows are found (chosen by hand on the built-in
+#: pages in the digitizer's first version, commit e39d967).
+FALLBACK_PITCH_MM = 40.0
+#: Displacement reference (mm left of where the traces start): the rising edge of the row's
+#: calibration pulse, which the generator draws 1 mm in from an 8 mm pulse region at 25 mm/s
+#: (``ecgkit.generate.layout``: 1 mm stub, 5 mm pulse, 1 mm stub, 1 mm gap), commit 4b136e3.
+PULSE_REF_MM = 7.0
+#: Half-height of the band a trace is followed in, in row pitches: a QRS can reach well into
+#: the neighbouring rows (tuned on the built-in pages in the session that added the
+#: follower, commit 41dbbd3; 0.95 before).
+BAND_PITCHES = 1.6
+#: Cap of that half-height (mm): a 3 mV QRS at the standard 10 mm/mV (digitizer's first
+#: version, commit e39d967).
+BAND_MAX_MM = 30.0
+#: How far from its row's zero line a trace may be picked up, in row pitches: nearer its own
+#: row's line than the neighbours' (follower session, commit 41dbbd3).
+START_REACH_PITCHES = 0.45
+#: Cap of that reach (mm): half of :data:`BAND_MAX_MM` (follower session, commit 41dbbd3).
+START_REACH_MAX_MM = 15.0
+#: The trace model's median certainty that counts as sure (it is about 0.9 on a crisp trace;
+#: chosen when the shipped model was added, commit 739dad4, see ``ecgkit/models/MODEL.md``).
+MODEL_SURE = 0.8
+#: Low-pass cutoff in Hz per rectified px/s: a quarter of the page's half-pixel sampling
+#: rate (100 Hz at 25 mm/s and 200 DPI); above it the reading is only jitter (commit 679d58f,
+#: +0.3 to +0.7 dB on the bench pages).
+LOWPASS_PER_PX_PER_S = 0.5
+#: Order of that Butterworth low-pass (commit 679d58f).
+LOWPASS_ORDER = 2
+#: Stretches of finite samples this short or shorter are left unfiltered (chosen by hand on
+#: the built-in pages; ``sosfiltfilt`` pads 9 samples each side at order 2).
+LOWPASS_MIN_SAMPLES = 30
 
 
 def _merge(model_xy: Path2, classical_xy: Path2) -> Path2:
@@ -118,7 +156,7 @@ def _follow_all(ink: np.ndarray, panels: list, up: int, reach: float) -> list[tu
 
     Traces of neighbouring rows can cross or touch (a wandering baseline, a QRS tall enough
     to reach the next row): a follower can then take its neighbour's trace. Where two
-    panels' paths share ``_SHARED_COLUMNS`` columns or more, the panel whose own zero line
+    panels' paths share :data:`SHARED_COLUMNS` columns or more, the panel whose own zero line
     the shared stretch lies further from gives it up and is followed again on the ink
     without the other's path.
     """
@@ -139,7 +177,7 @@ def _follow_all(ink: np.ndarray, panels: list, up: int, reach: float) -> list[tu
             ib = slice(int(lo - cb[0]), int(hi - cb[0]) + 1)
             both = np.isfinite(ta[ia]) & np.isfinite(tb[ib])
             shared = both & (ta[ia] <= bb[ib]) & (tb[ib] <= ba[ia])
-            if shared.sum() < _SHARED_COLUMNS:
+            if shared.sum() < SHARED_COLUMNS:
                 continue
             # the path belongs to the panel whose zero line it keeps nearer
             stray_a = np.nanmean(np.abs((ta[ia] + ba[ia])[shared] / 2 - pa.baseline))
@@ -155,16 +193,16 @@ def _follow_all(ink: np.ndarray, panels: list, up: int, reach: float) -> list[tu
 
 
 def _lowpass(sig: np.ndarray, fs: float, cutoff: float) -> np.ndarray:
-    """Zero-phase 2nd-order Butterworth low-pass of each stretch of finite samples."""
+    """Zero-phase Butterworth low-pass (:data:`LOWPASS_ORDER`) of each finite stretch."""
     out = sig.copy()
     ok = np.isfinite(sig)
     if not ok.any() or cutoff >= fs / 2:
         return out
-    sos = butter(2, cutoff / (fs / 2), output="sos")
+    sos = butter(LOWPASS_ORDER, cutoff / (fs / 2), output="sos")
     idx = np.flatnonzero(ok)
     segs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
     for seg in segs:
-        if len(seg) > 30:
+        if len(seg) > LOWPASS_MIN_SAMPLES:
             out[seg] = sosfiltfilt(sos, sig[seg])
     return out
 
@@ -174,7 +212,7 @@ def _einthoven(signals: np.ndarray) -> np.ndarray:
 
     ``I - II + III = 0`` and ``aVR + aVL + aVF = 0`` hold for the true signals; where all three
     of a group were read at the same instants, the least-squares correction spreads the
-    residual equally over them (where the residual is under ``_EINTHOVEN_MAX_MV``: a larger
+    residual equally over them (where the residual is under :data:`EINTHOVEN_MAX_MV`: a larger
     one is a misread lead, not reading noise).
     """
     out = signals.copy()
@@ -190,10 +228,59 @@ def _einthoven(signals: np.ndarray) -> np.ndarray:
         resid = block @ sg
         # a large residual means one of the three was misread: spreading it would spoil the
         # other two, so those instants are left as read
-        ok &= np.abs(np.nan_to_num(resid, nan=np.inf)) < _EINTHOVEN_MAX_MV
+        ok &= np.abs(np.nan_to_num(resid, nan=np.inf)) < EINTHOVEN_MAX_MV
         block[ok] -= np.outer(resid[ok], sg) / 3.0
         out[:, cols] = block
     return out
+
+
+def _band(rows: list[float], ppmm: float) -> tuple[int, float]:
+    """Half-height (px) of the band each trace is followed in, and its start reach (px).
+
+    A QRS can reach well into the neighbouring rows (up to 3 mV); a trace starts nearer its
+    own row's line than the neighbours'. Both scale with the row pitch (the median spacing of
+    ``rows``, or :data:`FALLBACK_PITCH_MM`), capped in mm.
+    """
+    rows = sorted(rows)
+    pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else FALLBACK_PITCH_MM * ppmm
+    up = int(min(pitch * BAND_PITCHES, BAND_MAX_MM * ppmm))
+    reach = min(START_REACH_PITCHES * pitch, START_REACH_MAX_MM * ppmm)
+    return up, reach
+
+
+def _read_panel(
+    image: np.ndarray,
+    ink: np.ndarray,
+    panel: PanelBox,
+    path: tuple[np.ndarray, np.ndarray, np.ndarray],
+    pen: float,
+    tm: TraceModel | None,
+    shift: Displacement | None,
+    x_ref: float,
+    px_per_s: float,
+    fs: float,
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """One panel's traced points, its signal (``n`` samples at ``fs``) and its confidence.
+
+    The followed runs are read to sub-pixel points (the trace model's where it has them),
+    moved back by the grid's local displacement relative to ``x_ref`` on the panel's zero
+    line, resampled, and low-passed (the page cannot show more than about a quarter of its
+    half-pixel sampling rate; above that the reading is only jitter).
+    """
+    cols, top, bot = path
+    x, y = read_runs(ink, cols, top, bot, pen)
+    sure = 1.0
+    if tm is not None:
+        mx, my, mp = tm.read(image, cols, top, bot)
+        x, y = _merge((mx, my), (x, y))
+        # the model's certainty along the line
+        sure = float(np.clip(np.median(mp) / MODEL_SURE, 0.0, 1.0)) if len(mp) else 0.0
+    xs, ys = (x, y) if shift is None else shift.correct(x, y, x_ref, panel.baseline)
+    order = np.argsort(xs, kind="stable")
+    sig, cover = to_signal(xs[order], ys[order], panel, px_per_s, fs, n)
+    sig = _lowpass(sig, fs, LOWPASS_PER_PX_PER_S * px_per_s)
+    return x, y, sig, float(np.clip(cover * sure, 0.0, 1.0))
 
 
 def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
@@ -228,7 +315,7 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     ink = classical_ink(rect.image, ppmm)
     if tm is None:
         notes.append("classical reading (no trace model)")
-    measured = rect.grid.get("scale_measured", True)
+    measured = rect.grid.scale_measured if rect.grid is not None else True
     lay = detect_layout(ink, ppmm, scale_known=measured)
     notes += lay.notes
     pen = pen_width(ink, lay.panels)
@@ -237,34 +324,18 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     signals = np.full((n, len(LEADS)), np.nan)
     confidence = {lead: 0.0 for lead in LEADS}
     leads: list[LeadResult] = []
-    rows = sorted(lay.rows)
-    pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * ppmm
     rhythm_leads = {p.lead for p in lay.panels if p.rhythm}
     # what the homography left (curl, a scanner's skew): moved back relative to each row's
     # pulse, where 0 mV and time 0 are read
     shift = grid_displacement(rect.image, ppmm, ink) if measured else None
-    x_ref = lay.x_trace - 7.0 * ppmm
-    # a QRS can reach well into the neighbouring rows (up to 3 mV); a trace starts nearer
-    # its own row's line than the neighbours'
-    up = int(min(pitch * 1.6, 30 * ppmm))
-    reach = min(0.45 * pitch, 15 * ppmm)
+    x_ref = lay.x_trace - PULSE_REF_MM * ppmm
+    up, reach = _band(lay.rows, ppmm)
     paths = _follow_all(ink, lay.panels, up, reach)
-    for p, (cols, top, bot) in zip(lay.panels, paths, strict=True):
-        x, y = read_runs(ink, cols, top, bot, pen)
-        sure = 1.0
-        if tm is not None:
-            mx, my, mp = tm.read(rect.image, cols, top, bot)
-            x, y = _merge((mx, my), (x, y))
-            # the model's certainty along the line (about 0.9 on a crisp trace)
-            sure = float(np.clip(np.median(mp) / 0.8, 0.0, 1.0)) if len(mp) else 0.0
-        xs, ys = (x, y) if shift is None else shift.correct(x, y, x_ref, p.baseline)
-        order = np.argsort(xs, kind="stable")
-        sig, cover = to_signal(xs[order], ys[order], p, lay.px_per_s, fs, n)
-        # the page cannot show more than about a quarter of its half-pixel sampling rate
-        # (100 Hz at 25 mm/s and 200 DPI); above that the reading is only jitter
-        sig = _lowpass(sig, fs, 0.5 * lay.px_per_s)
+    for p, path in zip(lay.panels, paths, strict=True):
+        x, y, sig, conf = _read_panel(
+            rect.image, ink, p, path, pen, tm, shift, x_ref, lay.px_per_s, fs, n
+        )
         k = LEADS.index(p.lead)
-        conf = float(np.clip(cover * sure, 0.0, 1.0))
         if p.rhythm or p.lead not in rhythm_leads:
             have = np.isfinite(sig)
             signals[have, k] = sig[have]

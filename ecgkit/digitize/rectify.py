@@ -14,14 +14,69 @@ Coordinates follow :mod:`ecgkit.generate.layout`: ``(x, y)`` with pixel centres 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
+
+from ecgkit.geometry import HomographyMap, compose, image_corners
 
 #: Pixels per mm of the rectified page (200 DPI, the generator's default).
 TARGET_PX_PER_MM = 200.0 / 25.4
 _MAX_SIDE = 1400  # line detection runs on a copy at most this large
 _MIN_STRENGTH = 0.5  # grid_period strength of a real grid
+
+
+@dataclass(frozen=True)
+class GridInfo:
+    """What rectification measured of the page's grid.
+
+    Attributes
+    ----------
+    found : bool
+        A grid period was measured on both axes (and the two agree).
+    scale_measured : bool
+        A grid period was measured on at least one axis (else the scale is assumed from a
+        200-DPI page).
+    period_px : tuple of float
+        ``(x, y)`` grid period (pixels per mm) measured before scaling.
+    strength : tuple of float
+        ``(x, y)`` share of the grid lines on the fitted comb (0 where no grid).
+    angle_deg : float
+        Rotation of the grid in the input image.
+    method : str
+        How the page was rectified (``"grid lines"``, ``"none"``; `` (no period)`` appended
+        where no grid was found).
+    segments : int
+        Line segments detected.
+    """
+
+    found: bool
+    scale_measured: bool
+    period_px: tuple[float, float]
+    strength: tuple[float, float] = (0.0, 0.0)
+    angle_deg: float = 0.0
+    method: str = "grid lines"
+    segments: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The grid information as a JSON-able dict (pairs as lists).
+
+        Returns
+        -------
+        dict
+            ``period_px``, ``strength``, ``angle_deg``, ``method``, ``found``,
+            ``scale_measured``, ``segments``.
+        """
+        return {
+            "period_px": list(self.period_px),
+            "strength": list(self.strength),
+            "angle_deg": self.angle_deg,
+            "method": self.method,
+            "found": self.found,
+            "scale_measured": self.scale_measured,
+            "segments": self.segments,
+        }
 
 
 @dataclass
@@ -36,16 +91,15 @@ class Rectified:
         ``3x3``, input pixels -> rectified pixels.
     px_per_mm : float
         Rectified pixels per mm.
-    grid : dict
-        ``period_px`` (x, y) measured before scaling, ``angle_deg``, ``method``, ``found``
-        (a period on both axes), ``scale_measured`` (on at least one).
+    grid : GridInfo or None
+        What was measured of the grid (None: not known).
     notes : list of str
     """
 
     image: np.ndarray
     homography: np.ndarray
     px_per_mm: float
-    grid: dict = field(default_factory=dict)
+    grid: GridInfo | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -263,19 +317,19 @@ def grid_period(lines: np.ndarray, axis: int) -> tuple[float, float]:
     return (d if minor else d / 5.0), strength
 
 
-def _warp_size(hom: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, int, int]:
+def _warp_size(hom: HomographyMap, shape: tuple[int, int]) -> tuple[HomographyMap, int, int]:
+    """``hom`` shifted so the whole mapped image starts at pixel 0, and the output size."""
     h, w = shape
-    corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
-    mapped = cv2.perspectiveTransform(corners[None], hom)[0]
+    mapped = cv2.perspectiveTransform(image_corners(w, h)[None], hom.matrix)[0]
     x0, y0 = mapped.min(axis=0)
     x1, y1 = mapped.max(axis=0)
-    shift = np.array([[1, 0, -x0 - 0.5], [0, 1, -y0 - 0.5], [0, 0, 1.0]])
-    return shift @ hom, int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0))
+    shift = HomographyMap.translation(-x0 - 0.5, -y0 - 0.5)
+    return hom.then(shift), int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0))
 
 
-def _warp(rgb: np.ndarray, hom: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _warp(rgb: np.ndarray, hom: HomographyMap, size: tuple[int, int]) -> np.ndarray:
     white = (255, 255, 255)
-    return cv2.warpPerspective(rgb, hom, size, flags=cv2.INTER_LINEAR,
+    return cv2.warpPerspective(rgb, hom.matrix, size, flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=white)  # fmt: skip
 
 
@@ -308,8 +362,9 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
     segs = line_segments(rgb)
     centre = np.array([(w - 1) / 2, (h - 1) / 2])
     norm = max(h, w) / 2
-    t_norm = np.array([[1 / norm, 0, -centre[0] / norm], [0, 1 / norm, -centre[1] / norm],
-                       [0, 0, 1.0]])  # fmt: skip
+    # normalised coordinates: the image centre at 0, the longer side 2
+    t_norm = HomographyMap(np.array([[1 / norm, 0, -centre[0] / norm],
+                                     [0, 1 / norm, -centre[1] / norm], [0, 0, 1.0]]))
     method = "grid lines"
     angle = 0.0
     if len(segs) >= 4:
@@ -321,14 +376,15 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
         hn = np.eye(3)
         method = "none"
         notes.append("no grid lines found: the image is used as it is")
-    hom = np.linalg.inv(t_norm) @ hn @ t_norm
+    hom = compose(t_norm, HomographyMap(hn), t_norm.inverse_map())
     # first pass at the input's own scale to measure the grid period along each axis
     hom, ww, hh = _warp_size(hom, (h, w))
     if ww * hh > 4 * h * w or ww > 3 * w or hh > 3 * h:
         notes.append("perspective estimate rejected (it would blow the page up): kept rotation")
         c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
         rot = np.array([[c, s, 0], [-s, c, 0], [0, 0, 1.0]])
-        hom, ww, hh = _warp_size(np.linalg.inv(t_norm) @ rot @ t_norm, (h, w))
+        hom, ww, hh = _warp_size(compose(t_norm, HomographyMap(rot), t_norm.inverse_map()),
+                                 (h, w))
     probe = _warp(rgb, hom, (ww, hh))
     lines = line_map(probe)
     px, sx = grid_period(lines, 0)
@@ -343,10 +399,11 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
         else:
             notes.append("no grid period found: scale assumed from a 200-DPI page")
             px = py = TARGET_PX_PER_MM * max(ww, hh) / 2200.0
-    scale = np.diag([target_px_per_mm / px, target_px_per_mm / py, 1.0])
+    scale_map = HomographyMap.scaling(target_px_per_mm / px, target_px_per_mm / py)
+    scale = scale_map.matrix
     box = _content_box(lines)
     if box is None:
-        hom2, ww2, hh2 = _warp_size(scale @ hom, (h, w))
+        hom2, ww2, hh2 = _warp_size(hom.then(scale_map), (h, w))
     else:
         # warp only the content (the grid and ink, plus a margin), measured on the probe
         margin = 5 * target_px_per_mm
@@ -354,12 +411,16 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
         x1, y1 = scale[0, 0] * box[2] + margin, scale[1, 1] * box[3] + margin
         x0, y0 = np.floor(max(x0, 0.0)), np.floor(max(y0, 0.0))
         x1, y1 = min(x1, scale[0, 0] * (ww - 1)), min(y1, scale[1, 1] * (hh - 1))
-        shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]])
-        hom2 = shift @ scale @ hom
+        hom2 = compose(hom, scale_map, HomographyMap.translation(-x0, -y0))
         ww2, hh2 = int(np.ceil(x1 - x0)) + 1, int(np.ceil(y1 - y0)) + 1
     out = _warp(rgb, hom2, (ww2, hh2))
-    grid = {"period_px": [px, py], "strength": [sx, sy], "angle_deg": angle,
-            "method": method if found else method + " (no period)", "found": bool(found),
-            "scale_measured": bool(measured),
-            "segments": int(len(segs))}  # fmt: skip
-    return Rectified(out, hom2, float(target_px_per_mm), grid, notes)
+    grid = GridInfo(
+        found=bool(found),
+        scale_measured=bool(measured),
+        period_px=(px, py),
+        strength=(sx, sy),
+        angle_deg=angle,
+        method=method if found else method + " (no period)",
+        segments=int(len(segs)),
+    )
+    return Rectified(out, hom2.matrix, float(target_px_per_mm), grid, notes)

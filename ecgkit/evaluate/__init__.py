@@ -12,9 +12,12 @@ them over records (:mod:`ecgkit.evaluate.agreement`). The plotly figures are in
 
 from __future__ import annotations
 
-from ecgkit.evaluate.agreement import agreement, interval_agreement
+from ecgkit.evaluate.agreement import Agreement, IntervalAgreement, agreement, interval_agreement
 from ecgkit.evaluate.intervals import INTERVALS, MEDIAN_LEADS, METHODS, measure_intervals
 from ecgkit.evaluate.metrics import (
+    LeadMetrics,
+    RecordMetrics,
+    RecordScores,
     kaggle_dataset_score,
     kaggle_snr,
     pearson,
@@ -27,6 +30,11 @@ __all__ = [
     "INTERVALS",
     "MEDIAN_LEADS",
     "METHODS",
+    "Agreement",
+    "IntervalAgreement",
+    "LeadMetrics",
+    "RecordMetrics",
+    "RecordScores",
     "SamplingRateWarning",
     "agreement",
     "align",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from ecgkit.errors import EcgkitError
 from ecgkit.evaluate.intervals import INTERVALS, measure_intervals
 from ecgkit.io import Record
 
-__all__ = ["LOA_Z", "agreement", "interval_agreement"]
+__all__ = ["LOA_Z", "Agreement", "IntervalAgreement", "agreement", "interval_agreement"]
 
 #: Multiplier of the SD of the differences for the 95 % limits of agreement.
 LOA_Z: float = 1.96
@@ -37,7 +38,115 @@ def _values(a: Any, name: str) -> np.ndarray:
     return arr
 
 
-def agreement(reference_values: Any, estimate_values: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Agreement:
+    """Bland-Altman statistics of one interval over records (what :func:`agreement` returns).
+
+    Attributes
+    ----------
+    n : int
+        Pairs with both values.
+    n_total : int
+        Records.
+    n_failed : int
+        Pairs left out.
+    n_failed_reference, n_failed_estimate : int
+        NaN on each side (a pair NaN on both sides counts on both).
+    bias : float
+        Mean of estimate - reference.
+    sd : float
+        SD of the differences (``ddof=1``).
+    loa_lower, loa_upper : float
+        ``bias -+ 1.96 sd``.
+    mae : float
+        Mean absolute difference.
+    pearson_r : float
+        Pearson's r of the pairs.
+    """
+
+    n: int
+    n_total: int
+    n_failed: int
+    n_failed_reference: int
+    n_failed_estimate: int
+    bias: float
+    sd: float
+    loa_lower: float
+    loa_upper: float
+    mae: float
+    pearson_r: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The statistics by name, in the order of the fields (the report's JSON).
+
+        Returns
+        -------
+        dict
+        """
+        return {
+            "n": self.n,
+            "n_total": self.n_total,
+            "n_failed": self.n_failed,
+            "n_failed_reference": self.n_failed_reference,
+            "n_failed_estimate": self.n_failed_estimate,
+            "bias": self.bias,
+            "sd": self.sd,
+            "loa_lower": self.loa_lower,
+            "loa_upper": self.loa_upper,
+            "mae": self.mae,
+            "pearson_r": self.pearson_r,
+        }
+
+
+@dataclass(frozen=True)
+class IntervalAgreement:
+    """Intervals measured on pairs of records and their agreement.
+
+    What :func:`interval_agreement` returns.
+
+    Attributes
+    ----------
+    agreement : dict
+        Interval name (RR, PR, QRS, QT, QTc) -> :class:`Agreement`.
+    reference, estimate : dict
+        Interval name -> numpy array of the per-record values (ms, NaN where the measurement
+        failed).
+    names : list of str
+        Reference record names.
+    failures : list of dict
+        One ``{"record", "side", "reason"}`` per record side that could not be measured at all.
+    measurements : list of dict
+        Per record, ``{"reference": ..., "estimate": ...}``: the two
+        :func:`~ecgkit.evaluate.measure_intervals` results (None for a missing estimate).
+    """
+
+    agreement: dict[str, Agreement]
+    reference: dict[str, np.ndarray]
+    estimate: dict[str, np.ndarray]
+    names: list[str]
+    failures: list[dict[str, str]]
+    measurements: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The same as nested dicts (``agreement`` values as :meth:`Agreement.to_dict`).
+
+        Returns
+        -------
+        dict
+            ``agreement``, ``reference``, ``estimate``, ``names``, ``failures``,
+            ``measurements``.
+        """
+        return {
+            "agreement": {name: a.to_dict() for name, a in self.agreement.items()},
+            "reference": self.reference,
+            "estimate": self.estimate,
+            "names": self.names,
+            "failures": self.failures,
+            "measurements": self.measurements,
+        }
+
+
+def agreement(reference_values: Any, estimate_values: Any) -> Agreement:
     """Agreement of one interval between estimates and references, over records.
 
     Parameters
@@ -48,7 +157,7 @@ def agreement(reference_values: Any, estimate_values: Any) -> dict[str, Any]:
 
     Returns
     -------
-    dict
+    Agreement
         ``n`` (pairs with both values), ``n_total`` (records), ``n_failed`` (pairs left out),
         ``n_failed_reference``, ``n_failed_estimate`` (NaN on each side; a pair NaN on both sides
         counts on both), ``bias`` (mean of estimate - reference), ``sd`` (SD of the differences,
@@ -83,26 +192,26 @@ def agreement(reference_values: Any, estimate_values: Any) -> dict[str, Any]:
         den = math.sqrt(float(np.dot(x, x)) * float(np.dot(y, y)))
         if den > 0:
             r = float(np.clip(np.dot(x, y) / den, -1.0, 1.0))
-    return {
-        "n": n,
-        "n_total": int(ref.size),
-        "n_failed": int(ref.size - n),
-        "n_failed_reference": int((~fr).sum()),
-        "n_failed_estimate": int((~fe).sum()),
-        "bias": bias,
-        "sd": sd,
-        "loa_lower": bias - LOA_Z * sd,
-        "loa_upper": bias + LOA_Z * sd,
-        "mae": float(np.mean(np.abs(d))) if n else nan,
-        "pearson_r": r,
-    }
+    return Agreement(
+        n=n,
+        n_total=int(ref.size),
+        n_failed=int(ref.size - n),
+        n_failed_reference=int((~fr).sum()),
+        n_failed_estimate=int((~fe).sum()),
+        bias=bias,
+        sd=sd,
+        loa_lower=bias - LOA_Z * sd,
+        loa_upper=bias + LOA_Z * sd,
+        mae=float(np.mean(np.abs(d))) if n else nan,
+        pearson_r=r,
+    )
 
 
 def interval_agreement(
     reference_records: Sequence[Record],
     estimate_records: Sequence[Record | None],
     **measure_kwargs: Any,
-) -> dict[str, Any]:
+) -> IntervalAgreement:
     """Measure the intervals on pairs of records and give the agreement of each.
 
     Parameters
@@ -118,8 +227,8 @@ def interval_agreement(
 
     Returns
     -------
-    dict
-        ``agreement`` (per interval name RR, PR, QRS, QT, QTc: the :func:`agreement` dict),
+    IntervalAgreement
+        ``agreement`` (per interval name RR, PR, QRS, QT, QTc: the :class:`Agreement`),
         ``reference`` and ``estimate`` (per interval: numpy array of the per-record values,
         ms, NaN where the measurement failed), ``names`` (reference record names), ``failures``
         (one ``{"record", "side", "reason"}`` per record side that could not be measured at
@@ -166,11 +275,11 @@ def interval_agreement(
             ref_vals[name][i] = mr["intervals_ms"][name]
             if me is not None:
                 est_vals[name][i] = me["intervals_ms"][name]
-    return {
-        "agreement": {name: agreement(ref_vals[name], est_vals[name]) for name in INTERVALS},
-        "reference": ref_vals,
-        "estimate": est_vals,
-        "names": [r.name for r in refs],
-        "failures": failures,
-        "measurements": measurements,
-    }
+    return IntervalAgreement(
+        agreement={name: agreement(ref_vals[name], est_vals[name]) for name in INTERVALS},
+        reference=ref_vals,
+        estimate=est_vals,
+        names=[r.name for r in refs],
+        failures=failures,
+        measurements=measurements,
+    )

@@ -16,9 +16,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ecgkit.errors import EcgkitError
-from ecgkit.evaluate.agreement import agreement
+from ecgkit.evaluate.agreement import Agreement, IntervalAgreement, agreement
 from ecgkit.evaluate.intervals import INTERVALS
-from ecgkit.evaluate.snr import _resample, align, check_records, snr
+from ecgkit.evaluate.snr import align, check_records, resample_signals, snr
 from ecgkit.io import LEADS, Record
 
 __all__ = [
@@ -50,7 +50,7 @@ def _fmt(v: float, digits: int = 1) -> str:
 
 def _pairs(
     reference_values: Any, estimate_values: Any, labels: Sequence[str] | None
-) -> tuple[np.ndarray, np.ndarray, list[str] | None, dict[str, Any]]:
+) -> tuple[np.ndarray, np.ndarray, list[str] | None, Agreement]:
     stats = agreement(reference_values, estimate_values)
     ref = np.asarray(reference_values, dtype=np.float64).ravel()
     est = np.asarray(estimate_values, dtype=np.float64).ravel()
@@ -64,10 +64,10 @@ def _pairs(
     return ref[both], est[both], text, stats
 
 
-def _failed_text(stats: dict[str, Any]) -> str:
+def _failed_text(stats: Agreement) -> str:
     return (
-        f"n={stats['n']}, failed {stats['n_failed']} "
-        f"(reference {stats['n_failed_reference']}, estimate {stats['n_failed_estimate']})"
+        f"n={stats.n}, failed {stats.n_failed} "
+        f"(reference {stats.n_failed_reference}, estimate {stats.n_failed_estimate})"
     )
 
 
@@ -114,9 +114,9 @@ def bland_altman_figure(
         )
     )
     lines = (
-        ("bias", stats["bias"], "solid"),
-        ("+1.96 SD", stats["loa_upper"], "dash"),
-        ("-1.96 SD", stats["loa_lower"], "dash"),
+        ("bias", stats.bias, "solid"),
+        ("+1.96 SD", stats.loa_upper, "dash"),
+        ("-1.96 SD", stats.loa_lower, "dash"),
     )
     for label, value, dash in lines:
         if math.isfinite(value):
@@ -128,8 +128,8 @@ def bland_altman_figure(
             )
     fig.update_layout(
         title=(
-            f"{name}: Bland-Altman (bias {_fmt(stats['bias'])} {unit}, "
-            f"SD {_fmt(stats['sd'])} {unit}); {_failed_text(stats)}"
+            f"{name}: Bland-Altman (bias {_fmt(stats.bias)} {unit}, "
+            f"SD {_fmt(stats.sd)} {unit}); {_failed_text(stats)}"
         ),
         xaxis_title=f"Mean of estimate and reference ({unit})",
         yaxis_title=f"Estimate - reference ({unit})",
@@ -198,7 +198,7 @@ def scatter_figure(
         ]
     )
     fig.update_layout(
-        title=f"{name}: estimate vs reference (r = {_fmt(stats['pearson_r'], 3)}); "
+        title=f"{name}: estimate vs reference (r = {_fmt(stats.pearson_r, 3)}); "
         f"{_failed_text(stats)}",
         xaxis_title=f"Reference {name} ({unit})",
         yaxis_title=f"Estimate {name} ({unit})",
@@ -208,13 +208,15 @@ def scatter_figure(
     return fig
 
 
-def interval_figures(result: dict[str, Any], *, kind: str = "bland_altman") -> dict[str, go.Figure]:
+def interval_figures(
+    result: IntervalAgreement | dict[str, Any], *, kind: str = "bland_altman"
+) -> dict[str, go.Figure]:
     """One figure per interval from an :func:`~ecgkit.evaluate.interval_agreement` result.
 
     Parameters
     ----------
-    result : dict
-        What :func:`~ecgkit.evaluate.interval_agreement` returned.
+    result : IntervalAgreement or dict
+        What :func:`~ecgkit.evaluate.interval_agreement` returned (or its ``to_dict()``).
     kind : str
         ``"bland_altman"`` (:func:`bland_altman_figure`) or ``"scatter"``
         (:func:`scatter_figure`).
@@ -233,6 +235,8 @@ def interval_figures(result: dict[str, Any], *, kind: str = "bland_altman") -> d
     """
     if kind not in FIGURE_KINDS:
         raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(FIGURE_KINDS)}")
+    if isinstance(result, IntervalAgreement):
+        result = result.to_dict()
     try:
         ref, est, names = result["reference"], result["estimate"], result["names"]
     except (KeyError, TypeError):
@@ -375,7 +379,7 @@ def overlay_figure(
     if estimate is None:
         est = np.full(reference.signals.shape, np.nan)
     elif estimate.fs != fs:
-        est = _resample(estimate.signals, estimate.fs, fs)
+        est = resample_signals(estimate.signals, estimate.fs, fs)
     else:
         est = estimate.signals
     order = [lead for row in _PAPER_GRID for lead in row]

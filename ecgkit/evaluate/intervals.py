@@ -53,7 +53,7 @@ from scipy.signal import butter, iirnotch, sosfiltfilt, tf2sos
 from ecgkit.errors import EcgkitError
 from ecgkit.io import LEADS, Record
 
-__all__ = ["INTERVALS", "MEDIAN_LEADS", "METHODS", "measure_intervals"]
+__all__ = ["INTERVALS", "MEDIAN_LEADS", "METHODS", "check_method", "lead_set", "measure_intervals"]
 
 #: Interval names, in the order results list them.
 INTERVALS: tuple[str, ...] = ("RR", "PR", "QRS", "QT", "QTc")
@@ -85,7 +85,23 @@ _KEYS = {
 }
 
 
-def _check_method(method: str) -> str:
+def check_method(method: str) -> str:
+    """The delineation method in lower case, or a ValueError that lists the valid ones.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`, in any case.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of :data:`METHODS`.
+    """
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
     return method.lower()
@@ -284,8 +300,26 @@ def _measure_lead(
     return result, notes
 
 
-def _lead_set(lead: Any) -> tuple[str, list[str]]:
-    """``(label, leads)`` for the ``lead`` argument; raise EcgkitError if it is not valid."""
+def lead_set(lead: Any) -> tuple[str, list[str]]:
+    """The leads a ``lead`` argument of :func:`measure_intervals` names.
+
+    Parameters
+    ----------
+    lead : str or sequence of str
+        A lead name, ``"median"`` (:data:`MEDIAN_LEADS`) or a list of lead names.
+
+    Returns
+    -------
+    label : str
+        The lead's name, or ``"median"`` for several.
+    leads : list of str
+        The leads to measure (a list without repeats).
+
+    Raises
+    ------
+    EcgkitError
+        If ``lead`` names no valid lead.
+    """
     if isinstance(lead, str):
         if lead == "median":
             return "median", list(MEDIAN_LEADS)
@@ -359,8 +393,8 @@ def measure_intervals(
     """
     if not isinstance(record, Record):
         raise EcgkitError(f"measure_intervals needs an ecgkit Record, got {type(record).__name__}")
-    method = _check_method(method)
-    label, leads = _lead_set(lead)
+    method = check_method(method)
+    label, leads = lead_set(lead)
     clean = bool(clean)
     fs = record.fs
     if label != "median":

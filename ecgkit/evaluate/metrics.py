@@ -18,18 +18,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.signal
 
 from ecgkit.errors import EcgkitError
-from ecgkit.evaluate.snr import _resample, check_records, mean_snr, snr_record
+from ecgkit.evaluate.snr import check_records, mean_snr, resample_signals, snr_record
 from ecgkit.io import LEADS, Record
 
 __all__ = [
     "KAGGLE_MAX_RATIO",
     "KAGGLE_MAX_SHIFT_S",
+    "LeadMetrics",
+    "RecordMetrics",
+    "RecordScores",
     "kaggle_dataset_score",
     "kaggle_snr",
     "pearson",
@@ -69,7 +73,7 @@ def _on_reference_rate(reference: Record, estimate: Record, notes: list[str]) ->
     """The estimate's signals at the reference's sampling rate (resampled if needed)."""
     est = estimate.signals
     if estimate.fs != reference.fs:
-        est = _resample(est, estimate.fs, reference.fs)
+        est = resample_signals(est, estimate.fs, reference.fs)
         notes.append(
             f"estimate {estimate.name!r} is sampled at {estimate.fs:g} Hz, reference "
             f"{reference.name!r} at {reference.fs:g} Hz: resampled the estimate to "
@@ -359,7 +363,144 @@ def _nanmean(a: np.ndarray) -> float:
     return float(np.mean(a[ok])) if ok.any() else float("nan")
 
 
-def record_metrics(reference: Record, estimate: Record | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LeadMetrics:
+    """Per-lead metrics of a digitized record: numpy arrays of 12, in :data:`LEADS` order.
+
+    Attributes
+    ----------
+    snr_db : numpy.ndarray
+        Challenge 2024 SNR (:func:`~ecgkit.evaluate.snr_record`).
+    pearson_r : numpy.ndarray
+        Pearson r (:func:`pearson`).
+    rmse_uv : numpy.ndarray
+        RMSE in microvolts (:func:`rmse_uv`).
+    kaggle_snr_db : numpy.ndarray
+        Kaggle 2025 SNR of each lead on its own (:func:`kaggle_snr`'s ``lead_snr_db``).
+    """
+
+    snr_db: np.ndarray
+    pearson_r: np.ndarray
+    rmse_uv: np.ndarray
+    kaggle_snr_db: np.ndarray
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """The metrics by name (``snr_db``, ``pearson_r``, ``rmse_uv``, ``kaggle_snr_db``).
+
+        Returns
+        -------
+        dict
+        """
+        return {
+            "snr_db": self.snr_db,
+            "pearson_r": self.pearson_r,
+            "rmse_uv": self.rmse_uv,
+            "kaggle_snr_db": self.kaggle_snr_db,
+        }
+
+
+@dataclass(frozen=True)
+class RecordScores:
+    """One digitized record's metrics over its leads.
+
+    Attributes
+    ----------
+    snr_db, pearson_r, rmse_uv : float
+        Means over the leads where finite (:func:`~ecgkit.evaluate.mean_snr` for the SNR).
+    kaggle_ratio, kaggle_snr_db : float
+        The image's Kaggle 2025 capped ratio and its ``10 log10``.
+    """
+
+    snr_db: float
+    pearson_r: float
+    rmse_uv: float
+    kaggle_ratio: float
+    kaggle_snr_db: float
+
+    def to_dict(self) -> dict[str, float]:
+        """The scores by name.
+
+        Returns
+        -------
+        dict
+            ``snr_db``, ``pearson_r``, ``rmse_uv``, ``kaggle_ratio``, ``kaggle_snr_db``.
+        """
+        return {
+            "snr_db": self.snr_db,
+            "pearson_r": self.pearson_r,
+            "rmse_uv": self.rmse_uv,
+            "kaggle_ratio": self.kaggle_ratio,
+            "kaggle_snr_db": self.kaggle_snr_db,
+        }
+
+
+@dataclass(frozen=True)
+class RecordMetrics:
+    """Every signal metric of a digitized record (what :func:`record_metrics` returns).
+
+    Attributes
+    ----------
+    leads : list of str
+        Lead names (:data:`LEADS`).
+    per_lead : LeadMetrics
+        Per-lead metrics.
+    record : RecordScores
+        Per-record metrics.
+    kaggle : dict
+        The full :func:`kaggle_snr` result.
+    missing_reference, missing_estimate : list of str
+        Lead names without samples in the reference / in the estimate (of those the
+        reference has).
+    n_leads_scored : int
+        Leads present in both.
+    notes : list of str
+        What was done to the inputs (resampling, padding, missing leads).
+    """
+
+    leads: list[str]
+    per_lead: LeadMetrics
+    record: RecordScores
+    kaggle: dict[str, Any]
+    missing_reference: list[str]
+    missing_estimate: list[str]
+    n_leads_scored: int
+    notes: list[str]
+
+    @property
+    def n_missing_reference(self) -> int:
+        """Number of leads the reference lacks."""
+        return len(self.missing_reference)
+
+    @property
+    def n_missing_estimate(self) -> int:
+        """Number of leads the estimate lacks (of those the reference has)."""
+        return len(self.missing_estimate)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The metrics as nested dicts (numpy arrays kept), in the order of the fields.
+
+        Returns
+        -------
+        dict
+            ``leads``, ``per_lead``, ``record``, ``kaggle``, ``missing_reference``,
+            ``missing_estimate``, ``n_missing_reference``, ``n_missing_estimate``,
+            ``n_leads_scored``, ``notes``.
+        """
+        return {
+            "leads": self.leads,
+            "per_lead": self.per_lead.to_dict(),
+            "record": self.record.to_dict(),
+            "kaggle": self.kaggle,
+            "missing_reference": self.missing_reference,
+            "missing_estimate": self.missing_estimate,
+            "n_missing_reference": self.n_missing_reference,
+            "n_missing_estimate": self.n_missing_estimate,
+            "n_leads_scored": self.n_leads_scored,
+            "notes": self.notes,
+        }
+
+
+def record_metrics(reference: Record, estimate: Record | None) -> RecordMetrics:
     """Every signal metric of a digitized record, per lead and per record.
 
     Parameters
@@ -375,14 +516,15 @@ def record_metrics(reference: Record, estimate: Record | None) -> dict[str, Any]
 
     Returns
     -------
-    dict
-        ``leads`` (names), ``per_lead`` (numpy arrays of 12: ``snr_db`` Challenge 2024,
-        ``pearson_r``, ``rmse_uv``, ``kaggle_snr_db``), ``record`` (``snr_db``, ``pearson_r``,
-        ``rmse_uv``: means over the leads where finite; ``kaggle_ratio``, ``kaggle_snr_db``:
-        the image's Kaggle values), ``kaggle`` (the full :func:`kaggle_snr` result),
-        ``missing_reference`` / ``missing_estimate`` (lead names without samples),
-        ``n_missing_reference`` / ``n_missing_estimate``, ``n_leads_scored`` (leads present in
-        both) and ``notes``.
+    RecordMetrics
+        ``leads`` (names), ``per_lead`` (:class:`LeadMetrics`: numpy arrays of 12, ``snr_db``
+        Challenge 2024, ``pearson_r``, ``rmse_uv``, ``kaggle_snr_db``), ``record``
+        (:class:`RecordScores`: ``snr_db``, ``pearson_r``, ``rmse_uv``: means over the leads
+        where finite; ``kaggle_ratio``, ``kaggle_snr_db``: the image's Kaggle values),
+        ``kaggle`` (the full :func:`kaggle_snr` result), ``missing_reference`` /
+        ``missing_estimate`` (lead names without samples), ``n_missing_reference`` /
+        ``n_missing_estimate``, ``n_leads_scored`` (leads present in both) and ``notes``;
+        ``to_dict()`` gives the same as nested dicts.
 
     Raises
     ------
@@ -418,26 +560,21 @@ def record_metrics(reference: Record, estimate: Record | None) -> dict[str, Any]
             f"estimate lacks lead(s) {', '.join(missing_est)}: NaN Pearson/RMSE, "
             "0 dB Challenge SNR there"
         )
-    return {
-        "leads": list(LEADS),
-        "per_lead": {
-            "snr_db": challenge,
-            "pearson_r": r,
-            "rmse_uv": rmse,
-            "kaggle_snr_db": kag["lead_snr_db"],
-        },
-        "record": {
-            "snr_db": mean_snr(challenge),
-            "pearson_r": _nanmean(r),
-            "rmse_uv": _nanmean(rmse),
-            "kaggle_ratio": kag["ratio"],
-            "kaggle_snr_db": kag["snr_db"],
-        },
-        "kaggle": kag,
-        "missing_reference": missing_ref,
-        "missing_estimate": missing_est,
-        "n_missing_reference": len(missing_ref),
-        "n_missing_estimate": len(missing_est),
-        "n_leads_scored": int(np.sum(has_ref & has_est)),
-        "notes": notes,
-    }
+    return RecordMetrics(
+        leads=list(LEADS),
+        per_lead=LeadMetrics(
+            snr_db=challenge, pearson_r=r, rmse_uv=rmse, kaggle_snr_db=kag["lead_snr_db"]
+        ),
+        record=RecordScores(
+            snr_db=mean_snr(challenge),
+            pearson_r=_nanmean(r),
+            rmse_uv=_nanmean(rmse),
+            kaggle_ratio=kag["ratio"],
+            kaggle_snr_db=kag["snr_db"],
+        ),
+        kaggle=kag,
+        missing_reference=missing_ref,
+        missing_estimate=missing_est,
+        n_leads_scored=int(np.sum(has_ref & has_est)),
+        notes=notes,
+    )

@@ -69,18 +69,18 @@ def evaluate_records(
     rows, snr_matrix, ratios = [], [], []
     for i, (ref, est) in enumerate(zip(references, estimates, strict=True)):
         m = record_metrics(ref, est)
-        snr_db = np.asarray(m["per_lead"]["snr_db"], float)
+        snr_db = np.asarray(m.per_lead.snr_db, float)
         snr_matrix.append(snr_db)
-        ratios.append(m["record"]["kaggle_ratio"])
+        ratios.append(m.record.kaggle_ratio)
         rows.append({
             "name": ref.name,
             "missing_estimate": est is None,
             "snr_db": snr_db,
-            "mean_snr_db": m["record"]["snr_db"],
-            "pearson_r": m["per_lead"]["pearson_r"],
-            "rmse_uv": m["per_lead"]["rmse_uv"],
-            "kaggle_snr_db": m["record"]["kaggle_snr_db"],
-            "notes": m["notes"],
+            "mean_snr_db": m.record.snr_db,
+            "pearson_r": m.per_lead.pearson_r,
+            "rmse_uv": m.per_lead.rmse_uv,
+            "kaggle_snr_db": m.record.kaggle_snr_db,
+            "notes": m.notes,
         })  # fmt: skip
         if progress is not None:
             progress(i + 1, len(references))
@@ -103,10 +103,10 @@ def evaluate_records(
         "summary": summary,
         "records": rows,
         "intervals": {
-            "agreement": intervals["agreement"],
-            "reference_ms": intervals["reference"],
-            "estimate_ms": intervals["estimate"],
-            "failures": intervals["failures"],
+            "agreement": {name: a.to_dict() for name, a in intervals.agreement.items()},
+            "reference_ms": intervals.reference,
+            "estimate_ms": intervals.estimate,
+            "failures": intervals.failures,
         },
         "settings": {"lead": lead, "method": method, "leads": list(LEADS)},
     })  # fmt: skip

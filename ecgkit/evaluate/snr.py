@@ -65,7 +65,15 @@ from scipy.signal import fftconvolve, resample_poly
 from ecgkit.errors import EcgkitError
 from ecgkit.io import Record, check_fs
 
-__all__ = ["SamplingRateWarning", "align", "mean_snr", "snr", "snr_record"]
+__all__ = [
+    "SamplingRateWarning",
+    "align",
+    "check_records",
+    "mean_snr",
+    "resample_signals",
+    "snr",
+    "snr_record",
+]
 
 N_LEVELS = 256
 """Quantisation levels of the alignment images."""
@@ -575,11 +583,26 @@ def snr(reference: np.ndarray, estimate: np.ndarray, *, fs: float) -> np.ndarray
     return np.array([_snr_lead(x, a[0]) for x, a in zip(xs, aligned, strict=True)])
 
 
-def _resample(signals: np.ndarray, fs_from: float, fs_to: float) -> np.ndarray:
+def resample_signals(signals: np.ndarray, fs_from: float, fs_to: float) -> np.ndarray:
     """Resample ``(n, leads)`` from ``fs_from`` to ``fs_to`` with a polyphase FIR.
 
     Missing samples are bridged by linear interpolation for the filter only; an output sample
-    is missing unless the input samples on both sides of its instant are present.
+    is missing unless the input samples on both sides of its instant are present. This is
+    how :func:`snr_record` and :func:`~ecgkit.evaluate.record_metrics` bring an estimate to
+    the reference's rate.
+
+    Parameters
+    ----------
+    signals : numpy.ndarray
+        ``(n_samples, n_leads)``, NaN where missing.
+    fs_from, fs_to : float
+        Sampling rates in Hz (their ratio is taken to a fraction with a denominator of at
+        most 1000).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ceil(n_samples * up / down), n_leads)``.
     """
     ratio = Fraction(fs_to / fs_from).limit_denominator(1000)
     up, down = ratio.numerator, ratio.denominator
@@ -660,7 +683,7 @@ def snr_record(reference: Record, estimate: Record | None) -> np.ndarray:
                 SamplingRateWarning,
                 stacklevel=2,
             )
-            est = _resample(est, estimate.fs, reference.fs)
+            est = resample_signals(est, estimate.fs, reference.fs)
     return snr(reference.signals, est, fs=reference.fs)
 
 

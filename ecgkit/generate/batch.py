@@ -4,20 +4,18 @@ Every image has its own ``numpy.random.Generator`` derived from ``(seed, record 
 so the bytes of a sample do not depend on the number of workers, the order of completion, or
 which other records are in the batch. A run keeps a manifest (:mod:`.dataset`) so it can be
 stopped and resumed; a local worker process that dies costs only the images it had in flight,
-which are tried again (alone, to find the one that kills its worker).
+which are tried again (alone, to find the one that kills its worker): the runner is
+:func:`ecgkit.parallel.run_tasks`.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from ecgkit.generate.presets import Preset, load_preset, parse_artifacts, parse_
 from ecgkit.generate.render import Page, Style, render
 from ecgkit.generate.sample import is_complete, write_sample
 from ecgkit.io import Record, find_records, read_record
+from ecgkit.parallel import run_tasks
 
 SYNTH_PREFIX = "synth:"
 
@@ -417,83 +416,6 @@ class Summary:
         return self.written + self.skipped + len(self.failed)
 
 
-WORKER_DIED = ("the worker process died while making this image (a crash or out of memory); "
-               "it was tried again alone and died again")
-
-
-def single_thread_worker() -> None:
-    """Make a worker process run OpenCV on one thread (the parallelism is across images)."""
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
-def _drain(executor: Executor, fn: Callable, todo: deque, settings: RunSettings, limit: int,
-           lost: list[Job]) -> Iterator[JobResult]:  # fmt: skip
-    """Run the jobs of ``todo`` with at most ``limit`` in flight; yield results as they complete.
-
-    When a process pool breaks (a worker died), the jobs it had in flight go to ``lost`` and the
-    generator returns; the jobs not yet submitted stay in ``todo``. Any other exception of a
-    job (e.g. Dask's ``KilledWorker`` after its retries) becomes a ``failed`` result.
-    """
-    from concurrent.futures import FIRST_COMPLETED, wait
-
-    pending: dict[Future, Job] = {}
-    broken = False
-    while (todo and not broken) or pending:
-        while todo and not broken and len(pending) < limit:
-            job = todo.popleft()
-            try:
-                pending[executor.submit(fn, job, settings)] = job
-            except BrokenProcessPool:
-                todo.appendleft(job)
-                broken = True
-        if not pending:
-            break
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for fut in done:
-            job = pending.pop(fut)
-            try:
-                yield fut.result()
-            except BrokenProcessPool:
-                lost.append(job)
-                broken = True
-            except Exception as exc:  # noqa: BLE001 - a job's crash must not stop the batch
-                yield JobResult(job.name, job.source, "failed", f"{type(exc).__name__}: {exc}")
-
-
-def _run_jobs(jobs: Sequence[Job], settings: RunSettings, *, workers: int,
-              executor: Executor | None, fn: Callable) -> Iterator[JobResult]:  # fmt: skip
-    """Results of ``jobs``: in this process, on ``executor``, or on a local process pool.
-
-    The local pool is recreated when a worker dies; the jobs that were in flight are run again
-    one at a time, and one that kills its worker alone is reported as failed.
-    """
-    if executor is None and workers == 1:
-        yield from (fn(job, settings) for job in jobs)
-        return
-    limit = 4 * max(workers, 1)
-    if executor is not None:
-        yield from _drain(executor, fn, deque(jobs), settings, limit, [])
-        return
-    todo, suspects = deque(jobs), deque()
-    ctx = multiprocessing.get_context("spawn")
-    while todo or suspects:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                   initializer=single_thread_worker)  # fmt: skip
-        try:
-            lost: list[Job] = []
-            while suspects and not lost:
-                yield from _drain(pool, fn, deque([suspects.popleft()]), settings, 1, lost)
-            if lost:  # it died alone: this job kills its worker
-                yield JobResult(lost[0].name, lost[0].source, "failed", WORKER_DIED)
-                continue
-            yield from _drain(pool, fn, todo, settings, limit, lost)
-            suspects.extend(lost)
-        finally:
-            pool.shutdown(cancel_futures=True)
-
-
 def clean_partial(out_dir: str | Path) -> int:
     """Remove temporary folders an interrupted run left in ``out_dir``; return how many."""
     out = Path(out_dir)
@@ -627,10 +549,13 @@ def generate(
             summary.results.append(res)
             if progress is not None:
                 progress(res, summary.total, len(jobs))
-        results = _run_jobs(todo, settings, workers=workers, executor=executor, fn=job_fn)
+        results = run_tasks(job_fn, todo, args=(settings,), workers=workers, executor=executor)
         with manifest, closing(results):
-            for res in results:
-                job = by_name[res.name]
+            for outcome in results:
+                job = outcome.item
+                res = outcome.value
+                if not outcome.ok:  # a worker that died, or a job function that raised
+                    res = JobResult(job.name, job.source, "failed", outcome.error)
                 rows[res.name] = _manifest_row(job, res, settings, fractions)
                 manifest.append(rows[res.name])
                 summary.results.append(res)

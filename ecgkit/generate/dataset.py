@@ -1,4 +1,4 @@
-"""Datasets at scale: the run manifest, the record-level split, and the Dask executor.
+"""Datasets at scale: the run manifest and the record-level split.
 
 A generate run keeps ``OUT/manifest.csv``: one row per image (see :data:`COLUMNS`), appended by
 the main process as results come back (one line per row, flushed), and rewritten atomically in
@@ -11,26 +11,24 @@ manifest's ``split`` column. A record's split depends only on the run seed and t
 name (a hash), so all its images go to the same split, and it never changes when records are
 added to the set.
 
-Nothing here imports Dask at module level: :func:`dask_executor` imports ``distributed`` only
-when it is called.
+The Dask executor lives with the process-pool runner, in :mod:`ecgkit.parallel`
+(:func:`~ecgkit.parallel.dask_executor`, also importable from here).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import logging
 import os
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ecgkit.errors import EcgkitError
+from ecgkit.parallel import dask_executor as dask_executor  # re-exported: it used to live here
 
 MANIFEST = "manifest.csv"
 SPLIT_FILE = "split.csv"
@@ -295,62 +293,3 @@ def read_manifest(path: str | Path) -> list[dict[str, str]]:
     """
     path = Path(path)
     return list(Manifest(path if path.is_dir() else path.parent).read().values())
-
-
-@contextmanager
-def dask_executor(address: str) -> Iterator[tuple[Executor, int]]:
-    """A Dask cluster's ``concurrent.futures`` executor and its number of worker threads.
-
-    Parameters
-    ----------
-    address : str
-        ``tcp://host:port`` (or any address ``distributed.Client`` takes) of a running
-        scheduler, or ``local:N`` to start a ``LocalCluster`` of N single-threaded worker
-        processes on this machine for the run.
-
-    Yields
-    ------
-    tuple
-        ``(executor, threads)``; the executor retries a task whose worker died on another one.
-    """
-    try:
-        from distributed import Client, LocalCluster, WorkerPlugin
-    except ImportError:  # pragma: no cover - a dependency, but keep the message friendly
-        raise EcgkitError("--scheduler needs dask.distributed: pip install 'dask[distributed]'"
-                          ) from None  # fmt: skip
-
-    class SingleThread(WorkerPlugin):
-        """OpenCV on one thread in every worker, also in restarted ones."""
-
-        def setup(self, worker: Any) -> None:
-            import cv2
-
-            cv2.setNumThreads(1)
-
-    cluster = None
-    try:
-        if address.startswith("local:"):
-            try:
-                n = int(address[len("local:"):])
-            except ValueError:
-                n = 0
-            if n < 1:
-                raise EcgkitError(f"--scheduler {address!r}: give local:N with N >= 1 workers")
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
-            client = Client(cluster)
-        else:
-            try:
-                client = Client(address, timeout=20)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise EcgkitError(f"--scheduler {address}: cannot reach the Dask scheduler "
-                                  f"({type(exc).__name__}: {exc})") from None  # fmt: skip
-        try:
-            client.register_plugin(SingleThread(), name="ecgkit-single-thread")
-            threads = sum(client.nthreads().values()) or 1
-            yield client.get_executor(pure=False, retries=1), threads
-        finally:
-            client.close()
-    finally:
-        if cluster is not None:
-            cluster.close()

@@ -1,16 +1,9 @@
 """Paper geometry in millimetres: paper, speed, gain, panels, calibration pulses, grid.
 
-Coordinate convention (the one place it is written down; every module uses it):
-
-* Paper coordinates are millimetres from the top-left corner of the sheet, x to the right,
-  y downwards.
-* Image coordinates are pixels ``(x, y)``, x to the right (column), y downwards (row).
-  The centre of pixel ``(col, row)`` is at ``(col, row)``; the image covers
-  ``[-0.5, W - 0.5] x [-0.5, H - 0.5]``. Hence a paper point ``m`` mm maps to
-  ``m * px_per_mm - 0.5`` px (:func:`mm_to_px`).
-* Points are ``(x, y)`` everywhere in code. Only the ECG-Image-Kit-compatible JSON keys
-  (``plotted_pixels``, ``*_bounding_box``) are written ``[y, x]`` (row, column), as that tool
-  writes them.
+Coordinates: paper coordinates are millimetres from the top-left corner of the sheet, x to
+the right, y downwards; a paper point ``m`` mm is at ``m * px_per_mm - 0.5`` px
+(:func:`mm_to_px`). Image coordinates follow the one convention written down in
+:mod:`ecgkit.geometry` (points ``(x, y)``, pixel centres at integers).
 
 A layout is data: a grid of cells (each a lead name, optionally ``-aVR`` for an inverted lead)
 plus rhythm strips. :func:`make_layout` turns it into :class:`Panel` objects with positions
@@ -38,6 +31,9 @@ SPEEDS = (12.5, 25.0, 50.0)
 GAINS = (5.0, 10.0, 20.0)
 PULSE_SECONDS = 0.2  # calibration pulse width
 PULSE_MV = 1.0  # calibration pulse height
+STUB_MM = 1.0  # baseline stub before and after a calibration pulse
+PULSE_GAP_MM = 1.0  # paper between the pulse's second stub and the trace (before snapping)
+SEPARATOR_MM = 3.0  # a separator tick reaches this far above and below the baseline
 
 _LIMB_GRID = [["I", "II", "III"], ["aVR", "aVL", "aVF"]]
 _CABRERA_LIMB = [["aVL", "I", "-aVR"], ["II", "aVF", "III"]]
@@ -261,6 +257,53 @@ def _canonical(token: str) -> str | None:
     return folded.get(token.casefold())
 
 
+def lead_grid(name: str, order: str = "standard", *, labels: bool = False) -> list[list[str]]:
+    """The leads of each trace row of a named layout, as :func:`make_layout` lays them out.
+
+    Rows go top to bottom: the grid's rows, then one row per rhythm strip.
+
+    Parameters
+    ----------
+    name : str
+        A layout name such as ``"3x4"``, ``"3x4+II,V1,V5"`` or ``"6x2"``.
+    order : str
+        ``"standard"`` or ``"cabrera"``.
+    labels : bool
+        Give the printed labels (``-aVR`` for the inverted aVR of the Cabrera order) instead of
+        the canonical lead names.
+
+    Returns
+    -------
+    list of list of str
+        One list per row, left to right (a new list on every call).
+    """
+    if order not in ORDERS:
+        raise EcgkitError(f"unknown lead order {order!r}; valid: {', '.join(ORDERS)}")
+    grid_name, rhythm = parse_layout_name(name)
+    rows = [list(row) for row in _grids(order)[grid_name]] + [[lead] for lead in rhythm]
+    if labels:
+        return rows
+    return [[_cell_lead(cell)[0] for cell in row] for row in rows]
+
+
+def pulse_region_mm(speed: float) -> float:
+    """Paper width before the traces of a row: stub, pulse, stub and gap, snapped to 1 mm.
+
+    The calibration pulse's baseline stub starts this far left of the row's first trace.
+
+    Parameters
+    ----------
+    speed : float
+        Paper speed in mm/s.
+
+    Returns
+    -------
+    float
+        Width in mm.
+    """
+    return _snap(PULSE_SECONDS * speed + 2 * STUB_MM + PULSE_GAP_MM, 1.0)
+
+
 def _snap(value: float, step: float) -> float:
     return round(value / step) * step
 
@@ -336,9 +379,9 @@ def make_layout(
     n_cols = len(grid[0])
 
     width, height = paper.width_mm, paper.height_mm
-    stub = 1.0
+    stub = STUB_MM
     pulse_w = PULSE_SECONDS * speed
-    pulse_region = _snap(pulse_w + 2 * stub + 1.0, 1.0)
+    pulse_region = pulse_region_mm(speed)
     avail_w = width - 2 * margin_mm - pulse_region
     # shown time: what the record has, cut to what fits, in whole tenths of a second
     shown = math.floor(min(duration, seconds, avail_w / speed) * 10 + 1e-6) / 10
@@ -374,7 +417,8 @@ def make_layout(
                 Panel(lead, t0, t0 + col_w, x_trace + t0 * speed, base, g, r, c, False, inverted)
             )
             if c > 0:
-                separators.append((x_trace + t0 * speed, base - 3.0, base + 3.0))
+                x_sep = x_trace + t0 * speed
+                separators.append((x_sep, base - SEPARATOR_MM, base + SEPARATOR_MM))
         pulses.append(Pulse(x_pulse, base, row_gain, pulse_w, stub))
     for k, lead in enumerate(rhythm):
         r = len(grid) + k

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ecgkit import __version__
 from ecgkit.errors import EcgkitError
 from ecgkit.generate.layout import PULSE_MV, Layout, Panel, mm_to_px
+from ecgkit.geometry import Box, clip_box  # Box: x0, y0, x1, y1 in pixels (re-exported)
 from ecgkit.io import LEADS, Record
 
 FORMAT_VERSION = "ecgkit-sample/1"
@@ -98,9 +99,6 @@ class Style:
         if self.grid == "custom":
             return tuple(self.grid_major_rgb), tuple(self.grid_minor_rgb)  # type: ignore[return-value]
         return GRID_COLOURS[self.grid]
-
-
-Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
 
 
 @dataclass
@@ -355,12 +353,31 @@ def get_font(family: str, size_px: int) -> ImageFont.FreeTypeFont | ImageFont.Im
     PIL.ImageFont.FreeTypeFont
         Pillow's built-in font if no TrueType file is installed.
     """
+    path = find_font_file(*_FONT_FILES[family])
+    if path is not None:
+        return ImageFont.truetype(str(path), size_px)
+    return ImageFont.load_default(size_px)
+
+
+def find_font_file(*names: str) -> Path | None:
+    """The first installed font file of these names (matplotlib's fonts, then the system's).
+
+    Parameters
+    ----------
+    *names : str
+        File names (``"DejaVuSans.ttf"``), in order of preference within each directory.
+
+    Returns
+    -------
+    pathlib.Path or None
+        None when none is installed.
+    """
     for directory in _font_dirs():
-        for fname in _FONT_FILES[family]:
+        for fname in names:
             for path in (directory / fname, *directory.glob(f"*/{fname}")):
                 if path.is_file():
-                    return ImageFont.truetype(str(path), size_px)
-    return ImageFont.load_default(size_px)
+                    return path
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -505,7 +522,7 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
         ok = np.isfinite(y)
         bbox = None
         if ok.any():
-            bbox = _clip_box(
+            bbox = clip_box(
                 (x[ok].min() - half, y[ok].min() - half, x[ok].max() + half, y[ok].max() + half),
                 width, height,
             )  # fmt: skip
@@ -535,16 +552,6 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
     w, h = width - 0.5, height - 0.5
     corners = np.array([[-0.5, -0.5], [w, -0.5], [w, h], [-0.5, h]])
     return Page(image, leads, texts, mask, ppmm, corners, record, layout, style)
-
-
-def _clip_box(box: Box, width: int, height: int) -> Box:
-    x0, y0, x1, y1 = box
-    return (
-        float(max(x0, -0.5)),
-        float(max(y0, -0.5)),
-        float(min(x1, width - 0.5)),
-        float(min(y1, height - 0.5)),
-    )
 
 
 def header_lines(record: Record) -> list[str]:
@@ -613,7 +620,7 @@ def _draw_texts(
         ImageDraw.Draw(crop).text(local, text, fill=ink, font=font, anchor=anchor)
         image[r0:r1, c0:c1] = np.asarray(crop)
         box = (xy[0] + left, xy[1] + top, xy[0] + right, xy[1] + bottom)
-        box = _clip_box(tuple(float(v) for v in box), width, height)
+        box = clip_box(tuple(float(v) for v in box), width, height)
         texts.append(TextBox(text, box, kind))
         return box
 

@@ -82,6 +82,39 @@ class Record:
             raise EcgkitError(f"unknown lead {name!r}; valid leads: {', '.join(LEADS)}") from None
 
 
+#: Lowest sampling rate (Hz) a digitized record is written at.
+MIN_OUTPUT_FS = 50.0
+#: Highest sampling rate (Hz) a digitized record is written at.
+MAX_OUTPUT_FS = 10000.0
+
+
+def check_output_fs(fs: Any, name: str = "sampling rate") -> float:
+    """A digitized record's sampling rate, or an EcgkitError unless it is in 50-10,000 Hz.
+
+    Parameters
+    ----------
+    fs : any
+        The rate asked for, in Hz.
+    name : str
+        What the message calls it (``"--fs"`` on the command line).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    EcgkitError
+        If ``fs`` is not finite or outside :data:`MIN_OUTPUT_FS` - :data:`MAX_OUTPUT_FS`.
+    """
+    fs = float(fs)
+    if not np.isfinite(fs) or not MIN_OUTPUT_FS <= fs <= MAX_OUTPUT_FS:
+        raise EcgkitError(
+            f"{name} must be between {MIN_OUTPUT_FS:g} and {MAX_OUTPUT_FS:g} Hz, got {fs:g}"
+        )
+    return fs
+
+
 # ---------------------------------------------------------------------------------------------
 # Lead names and header comments
 # ---------------------------------------------------------------------------------------------
