@@ -50,10 +50,16 @@ def timed_run(n: int, preset: str, dpi: int, records: Path | None, **kw) -> tupl
     try:
         inputs, synthetic = ([], n) if records is None else (sorted(records.glob("*.hea"))[:n], 0)
         t0 = time.perf_counter()
-        summary = generate(inputs, out, preset=preset, overrides={"layout": {"dpi": dpi}},
-                           synthetic=synthetic, job_fn=cpu_timed_job,
-                           progress=lambda r, d, t: cpu.append(r.info.get("cpu_s", 0.0)),
-                           **kw)  # fmt: skip
+        summary = generate(
+            inputs,
+            out,
+            preset=preset,
+            overrides={"layout": {"dpi": dpi}},
+            synthetic=synthetic,
+            job_fn=cpu_timed_job,
+            progress=lambda r, d, t: cpu.append(r.info.get("cpu_s", 0.0)),
+            **kw,
+        )
         wall = time.perf_counter() - t0
         if summary.written != n:
             raise SystemExit(f"{preset}: {summary.written} of {n} written: {summary.failed[:3]}")
@@ -80,17 +86,33 @@ def main() -> None:
         for workers in (1, 2):
             wall, cpu = timed_run(args.images, preset, args.dpi, records, workers=workers)
             backend = "process pool" if workers > 1 else "in-process"
-            rows.append({"preset": preset, "backend": backend, "workers": workers,
-                         "wall_s": wall, "cpu_s_per_image": cpu, "startup_s": 0.0})  # fmt: skip
+            rows.append(
+                {
+                    "preset": preset,
+                    "backend": backend,
+                    "workers": workers,
+                    "wall_s": wall,
+                    "cpu_s_per_image": cpu,
+                    "startup_s": 0.0,
+                }
+            )
         for workers in (1, 2):
             t0 = time.perf_counter()
             with dask_executor(f"local:{workers}") as (executor, threads):
                 startup = time.perf_counter() - t0
-                wall, cpu = timed_run(args.images, preset, args.dpi, records,
-                                      executor=executor, workers=threads)  # fmt: skip
-            rows.append({"preset": preset, "backend": "dask LocalCluster", "workers": workers,
-                         "wall_s": wall, "cpu_s_per_image": cpu,
-                         "startup_s": startup})  # fmt: skip
+                wall, cpu = timed_run(
+                    args.images, preset, args.dpi, records, executor=executor, workers=threads
+                )
+            rows.append(
+                {
+                    "preset": preset,
+                    "backend": "dask LocalCluster",
+                    "workers": workers,
+                    "wall_s": wall,
+                    "cpu_s_per_image": cpu,
+                    "startup_s": startup,
+                }
+            )
     load_after = os.getloadavg()
     for r in rows:
         r["images"] = args.images
@@ -101,22 +123,33 @@ def main() -> None:
         r["idle_hours_for_21801"] = PAPER_IMAGES / r["idle_images_per_s"] / 3600
     for r in rows:  # scaling against the same backend's 1-worker run
         dask = r["backend"].startswith("dask")
-        one = next(o for o in rows if o["preset"] == r["preset"] and o["workers"] == 1
-                   and o["backend"].startswith("dask") == dask)  # fmt: skip
+        one = next(
+            o
+            for o in rows
+            if o["preset"] == r["preset"]
+            and o["workers"] == 1
+            and o["backend"].startswith("dask") == dask
+        )
         r["speedup_vs_1"] = r["images_per_s"] / one["images_per_s"]
 
     src = f"PTB-XL records from {records}" if records else "built-in records"
-    print(f"ecgkit dataset benchmark: {args.images} images per row, {args.dpi} DPI, {src}, "
-          f"{os.cpu_count()} CPUs; load average {load_before[0]:.1f} -> {load_after[0]:.1f}")
+    print(
+        f"ecgkit dataset benchmark: {args.images} images per row, {args.dpi} DPI, {src}, "
+        f"{os.cpu_count()} CPUs; load average {load_before[0]:.1f} -> {load_after[0]:.1f}"
+    )
     print("measured: wall clock under the current load; idle: workers / CPU s per image")
-    print(f"{'preset':7s} {'backend':18s} {'workers':>7s} {'wall s':>7s} {'img/s':>6s} "
-          f"{'x vs 1':>6s} {'h 21,801':>8s} {'CPU s/img':>9s} {'idle img/s':>10s} "
-          f"{'idle h':>6s} {'start s':>7s}")
+    print(
+        f"{'preset':7s} {'backend':18s} {'workers':>7s} {'wall s':>7s} {'img/s':>6s} "
+        f"{'x vs 1':>6s} {'h 21,801':>8s} {'CPU s/img':>9s} {'idle img/s':>10s} "
+        f"{'idle h':>6s} {'start s':>7s}"
+    )
     for r in rows:
-        print(f"{r['preset']:7s} {r['backend']:18s} {r['workers']:7d} {r['wall_s']:7.1f} "
-              f"{r['images_per_s']:6.2f} {r['speedup_vs_1']:6.2f} {r['hours_for_21801']:8.2f} "
-              f"{r['cpu_s_per_image']:9.3f} {r['idle_images_per_s']:10.2f} "
-              f"{r['idle_hours_for_21801']:6.2f} {r['startup_s']:7.1f}")
+        print(
+            f"{r['preset']:7s} {r['backend']:18s} {r['workers']:7d} {r['wall_s']:7.1f} "
+            f"{r['images_per_s']:6.2f} {r['speedup_vs_1']:6.2f} {r['hours_for_21801']:8.2f} "
+            f"{r['cpu_s_per_image']:9.3f} {r['idle_images_per_s']:10.2f} "
+            f"{r['idle_hours_for_21801']:6.2f} {r['startup_s']:7.1f}"
+        )
     result = {
         "images_per_config": args.images,
         "dpi": args.dpi,

@@ -48,8 +48,10 @@ def held_out_records(source: str, images: int) -> list[Record]:
     heads = sorted((base / "ptbxl").glob("*.hea"))
     held = [h for h in heads if is_held_out(h.stem)]
     if len(held) < images:
-        raise EcgkitError(f"{len(held)} held-out PTB-XL records under {base / 'ptbxl'}, "
-                          f"{images} asked for; set ECGKIT_DATA or use --source builtin")
+        raise EcgkitError(
+            f"{len(held)} held-out PTB-XL records under {base / 'ptbxl'}, "
+            f"{images} asked for; set ECGKIT_DATA or use --source builtin"
+        )
     return [read_record(h.with_suffix("")) for h in held[:images]]
 
 
@@ -63,8 +65,7 @@ def ceiling(truth: Record) -> float:
     return float(np.nanmean(snr(sig, low, fs=truth.fs)))
 
 
-def run(presets: list[str], records: list[Record], classical: bool,
-        with_ceiling: bool) -> dict:  # fmt: skip
+def run(presets: list[str], records: list[Record], classical: bool, with_ceiling: bool) -> dict:
     """Digitize one generated page per record and preset and score it against the truth."""
     rows = {}
     for preset in presets:
@@ -97,11 +98,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=10, help="images per preset")
     ap.add_argument("--presets", default=",".join(PRESETS))
-    ap.add_argument("--source", choices=["ptbxl", "builtin"], default="ptbxl",
-                    help="held-out PTB-XL records (ECGKIT_DATA) or built-in records 10000+")
+    ap.add_argument(
+        "--source",
+        choices=["ptbxl", "builtin"],
+        default="ptbxl",
+        help="held-out PTB-XL records (ECGKIT_DATA) or built-in records 10000+",
+    )
     ap.add_argument("--classical", action="store_true", help="force the classical ink map")
-    ap.add_argument("--ceiling", action="store_true",
-                    help="also print the SNR of the truth low-passed at 100 Hz")
+    ap.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also print the SNR of the truth low-passed at 100 Hz",
+    )
     ap.add_argument("--out", help="JSON path (default bench/results/digitize[-builtin].json)")
     args = ap.parse_args()
     try:
@@ -109,26 +117,41 @@ def main() -> None:
     except EcgkitError as exc:
         raise SystemExit(f"error: {exc}") from None
     rows = run(args.presets.split(","), records, args.classical, args.ceiling)
-    print(f"{'preset':15s} {'images':>6s} {'mean SNR':>9s} {'median':>7s} {'min':>7s} "
-          f"{'target':>6s} {'ceiling':>7s} {'layout ok':>9s} {'s/page':>7s}")  # fmt: skip
+    print(
+        f"{'preset':15s} {'images':>6s} {'mean SNR':>9s} {'median':>7s} {'min':>7s} "
+        f"{'target':>6s} {'ceiling':>7s} {'layout ok':>9s} {'s/page':>7s}"
+    )
     for preset, r in rows.items():
         cap = f"{r['ceiling_db']:7.2f}" if r["ceiling_db"] is not None else f"{'-':>7s}"
-        print(f"{preset:15s} {r['images']:6d} {r['mean_snr_db']:9.2f} {r['median_snr_db']:7.2f} "
-              f"{r['min_snr_db']:7.2f} {r['target_db'] or 0:6d} {cap} {r['layout_correct']:9.0%} "
-              f"{r['seconds_per_page_median']:7.2f}")  # fmt: skip
+        print(
+            f"{preset:15s} {r['images']:6d} {r['mean_snr_db']:9.2f} {r['median_snr_db']:7.2f} "
+            f"{r['min_snr_db']:7.2f} {r['target_db'] or 0:6d} {cap} {r['layout_correct']:9.0%} "
+            f"{r['seconds_per_page_median']:7.2f}"
+        )
     suffix = "" if args.source == "ptbxl" else "-" + args.source
     out = Path(args.out or Path(__file__).parent / "results" / f"digitize{suffix}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "bench": "digitize",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine()},
-        "note": "SNR: PhysioNet Challenge 2024, mean over the 12 leads, then over images",
-        "records": ("held-out PTB-XL records (number divisible by 5)" if args.source == "ptbxl"
-                    else "held-out built-in records 10000+"),
-        "classical": args.classical,
-        "presets": rows,
-    }, indent=1))  # fmt: skip
+    out.write_text(
+        json.dumps(
+            {
+                "bench": "digitize",
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "processor": platform.processor() or platform.machine(),
+                },
+                "note": "SNR: PhysioNet Challenge 2024, mean over the 12 leads, then over images",
+                "records": (
+                    "held-out PTB-XL records (number divisible by 5)"
+                    if args.source == "ptbxl"
+                    else "held-out built-in records 10000+"
+                ),
+                "classical": args.classical,
+                "presets": rows,
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {out}")
 
 

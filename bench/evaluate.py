@@ -54,14 +54,18 @@ def main() -> None:
     for name, sec in rows.items():
         print(f"{name:50s} {sec:8.2f} {1000 * sec / n:10.1f}")
     s = report["summary"]
-    print(f"mean SNR {s['mean_snr_db']:.2f} dB; QT agreement: bias "
-          f"{report['intervals']['agreement']['QT']['bias']:.1f} ms")  # fmt: skip
+    print(
+        f"mean SNR {s['mean_snr_db']:.2f} dB; QT agreement: bias "
+        f"{report['intervals']['agreement']['QT']['bias']:.1f} ms"
+    )
     out = {
-        "benchmark": "evaluate", "records": n,
+        "benchmark": "evaluate",
+        "records": n,
         "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version()},
-        "seconds": rows, "target_s_per_100_records": 60,
+        "seconds": rows,
+        "target_s_per_100_records": 60,
         "mean_snr_db": s["mean_snr_db"],
-    }  # fmt: skip
+    }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -70,22 +70,28 @@ def main() -> None:
     tracemalloc.stop()
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"ecgkit generate benchmark: 2200x1700 px (Letter, 200 DPI), {args.repeats} runs, "
-          "1 thread")  # fmt: skip
+    print(
+        f"ecgkit generate benchmark: 2200x1700 px (Letter, 200 DPI), {args.repeats} runs, 1 thread"
+    )
     print(f"{'step':42s} {'median s':>9s} {'min s':>7s} {'max s':>7s}")
     result = {}
     for name, ts in rows.items():
         med = statistics.median(ts)
         print(f"{name:42s} {med:9.4f} {min(ts):7.4f} {max(ts):7.4f}")
         result[name] = {"median_s": med, "min_s": min(ts), "max_s": max(ts)}
-    print(f"peak traced memory per sample: {peak / 2**20:.1f} MiB; process max RSS "
-          f"{maxrss_mb:.0f} MiB")  # fmt: skip
+    print(
+        f"peak traced memory per sample: {peak / 2**20:.1f} MiB; process max RSS "
+        f"{maxrss_mb:.0f} MiB"
+    )
     out = {
         "benchmark": "generate",
         "image": "2200x1700 px, 3x4+II, Letter landscape, 200 DPI, clean preset",
         "repeats": args.repeats,
-        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},  # fmt: skip
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "seconds": result,
         "peak_traced_mib": peak / 2**20,
         "max_rss_mib": maxrss_mb,

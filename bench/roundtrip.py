@@ -35,8 +35,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="ecgkit-bench-rt-") as tmp:
         t0 = time.perf_counter()
-        res = roundtrip(synthetic=args.records, out_dir=tmp, preset=args.preset,
-                        workers=args.workers, progress=progress)  # fmt: skip
+        res = roundtrip(
+            synthetic=args.records,
+            out_dir=tmp,
+            preset=args.preset,
+            workers=args.workers,
+            progress=progress,
+        )
         total = time.perf_counter() - t0
     rt, s = res.report["roundtrip"], res.report["summary"]
     n = rt["n_images"]
@@ -46,21 +51,31 @@ def main() -> None:
         "scores (signal metrics, neurokit2 both sides)": total - (marks["images_end"] - t0),
         "whole round trip": total,
     }
-    print(f"ecgkit roundtrip benchmark: {n} built-in records, preset {args.preset}, "
-          f"{args.workers} worker(s), {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"ecgkit roundtrip benchmark: {n} built-in records, preset {args.preset}, "
+        f"{args.workers} worker(s), {os.cpu_count()} CPUs"
+    )
     print(f"{'step':48s} {'total s':>8s} {'s/image':>8s}")
     for name, sec in rows.items():
         print(f"{name:48s} {sec:8.2f} {sec / n:8.2f}")
     agree = res.report["intervals"]["agreement"]
-    print(f"{rt['n_digitized']} digitized, {rt['n_unreadable']} unreadable; mean SNR "
-          f"{s['mean_snr_db']:.2f} dB; QT bias {agree['QT']['bias']} ms, "
-          f"QRS MAE {agree['QRS']['mae']} ms")  # fmt: skip
+    print(
+        f"{rt['n_digitized']} digitized, {rt['n_unreadable']} unreadable; mean SNR "
+        f"{s['mean_snr_db']:.2f} dB; QT bias {agree['QT']['bias']} ms, "
+        f"QRS MAE {agree['QRS']['mae']} ms"
+    )
     out = {
-        "benchmark": "roundtrip", "records": n, "preset": args.preset, "workers": args.workers,
+        "benchmark": "roundtrip",
+        "records": n,
+        "preset": args.preset,
+        "workers": args.workers,
         "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version()},
-        "seconds": rows, "summary": s, "agreement": agree,
-        "n_digitized": rt["n_digitized"], "n_unreadable": rt["n_unreadable"],
-    }  # fmt: skip
+        "seconds": rows,
+        "summary": s,
+        "agreement": agree,
+        "n_digitized": rt["n_digitized"],
+        "n_unreadable": rt["n_unreadable"],
+    }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -1,6 +1,6 @@
 """Make docs/gallery.jpg: every preset side by side, with a full-resolution crop under each.
 
-    python docs/make_gallery.py [--record 0] [--variant 0] [--out docs/gallery.jpg]
+python docs/make_gallery.py [--record 0] [--variant 0] [--out docs/gallery.jpg]
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def main() -> None:
     ]
     tiles = [tile(make_sample(record, preset=p, index=args.variant).image, p) for p in names]
     height = max(t.shape[0] for t in tiles)
-    tiles = [np.vstack([t, np.full((height - t.shape[0], THUMB_W, 3), 255, np.uint8)])
-             for t in tiles]  # fmt: skip
+    tiles = [
+        np.vstack([t, np.full((height - t.shape[0], THUMB_W, 3), 255, np.uint8)]) for t in tiles
+    ]
     sep = np.full((height, 12, 3), 255, np.uint8)
     row = np.hstack([x for t in tiles for x in (t, sep)][:-1])
     cv2.imwrite(args.out, row[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])

@@ -31,25 +31,49 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         "(complete samples are kept, failed ones tried again); bad records are reported, "
         "listed as failed and skipped.",
     )
-    p.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="record paths (with or without .hea), folders, or CSV files")
+    p.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="record paths (with or without .hea), folders, or CSV files",
+    )
     p.add_argument("--out", help="output folder (required, except with --replay: default .)")
-    p.add_argument("--replay", nargs="+", metavar="JSON",
-                   help="remake samples byte for byte from their NAME.json files")
+    p.add_argument(
+        "--replay",
+        nargs="+",
+        metavar="JSON",
+        help="remake samples byte for byte from their NAME.json files",
+    )
     p.add_argument("--preset", default="clean", help="built-in preset name or a .toml file")
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    p.add_argument("--synthetic", type=int, default=0, metavar="N",
-                   help="also render N built-in (synthetic) records")
-    p.add_argument("--images-per-record", type=int, default=1, metavar="K",
-                   help="variants per record (default 1)")
+    p.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also render N built-in (synthetic) records",
+    )
+    p.add_argument(
+        "--images-per-record",
+        type=int,
+        default=1,
+        metavar="K",
+        help="variants per record (default 1)",
+    )
     p.add_argument("--fs", type=float, help="sampling rate of CSV inputs, Hz")
     p.add_argument("--overwrite", action="store_true", help="remake complete samples")
-    p.add_argument("--split", metavar="TRAIN,VAL,TEST",
-                   help="write OUT/split.csv: a record-level split, e.g. 0.8,0.1,0.1 or 0.8,0.2")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
-                   "local:N to start N worker processes here (instead of --workers)")
+    p.add_argument(
+        "--split",
+        metavar="TRAIN,VAL,TEST",
+        help="write OUT/split.csv: a record-level split, e.g. 0.8,0.1,0.1 or 0.8,0.2",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
+        "local:N to start N worker processes here (instead of --workers)",
+    )
     g = p.add_argument_group("overrides (on top of the preset)")
     g.add_argument("--layout", help="3x4, 3x4+II, 3x4+II,V1,V5, 6x2, 12x1, 2x6 ...")
     g.add_argument("--order", choices=ORDERS)
@@ -76,13 +100,19 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict]:
         style.update(header=False, footer=False, labels=False)
     return {
         "layout": {
-            "name": args.layout, "order": args.order, "paper": args.paper,
-            "orientation": args.orientation, "dpi": num(args.dpi), "speed": args.speed,
-            "gain": args.gain, "chest_gain": args.chest_gain, "start": args.start,
+            "name": args.layout,
+            "order": args.order,
+            "paper": args.paper,
+            "orientation": args.orientation,
+            "dpi": num(args.dpi),
+            "speed": args.speed,
+            "gain": args.gain,
+            "chest_gain": args.chest_gain,
+            "start": args.start,
         },
         "style": style,
         "output": {"format": args.format, "mask": args.mask},
-    }  # fmt: skip
+    }
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -123,11 +153,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     def run(executor=None, workers: int = args.workers):
         return generate(
-            args.inputs, args.out, preset=args.preset, overrides=_overrides(args),
-            seed=args.seed, synthetic=args.synthetic, images_per_record=args.images_per_record,
-            workers=workers, executor=executor, csv_fs=args.fs, overwrite=args.overwrite,
-            split=args.split, progress=progress,
-        )  # fmt: skip
+            args.inputs,
+            args.out,
+            preset=args.preset,
+            overrides=_overrides(args),
+            seed=args.seed,
+            synthetic=args.synthetic,
+            images_per_record=args.images_per_record,
+            workers=workers,
+            executor=executor,
+            csv_fs=args.fs,
+            overwrite=args.overwrite,
+            split=args.split,
+            progress=progress,
+        )
 
     try:
         if args.scheduler:
@@ -141,8 +180,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
             summary = run()
     finally:
         bar.close()
-    print(f"{summary.written} written, {summary.skipped} already complete, "
-          f"{len(summary.failed)} failed -> {args.out}")  # fmt: skip
+    print(
+        f"{summary.written} written, {summary.skipped} already complete, "
+        f"{len(summary.failed)} failed -> {args.out}"
+    )
     if summary.failed:
         return _fail(f"{len(summary.failed)} of {summary.total} records failed (listed above)")
     return 0
@@ -183,8 +224,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         bar.update(1)
 
     try:
-        report = evaluate_dirs(args.reference, args.estimate, lead=args.lead,
-                               method=args.method, progress=progress)  # fmt: skip
+        report = evaluate_dirs(
+            args.reference, args.estimate, lead=args.lead, method=args.method, progress=progress
+        )
     finally:
         bar.close()
     for message in report["errors"]:
@@ -225,9 +267,13 @@ def _digitize_inputs(inputs: Sequence[str]) -> tuple[list[Path], list[str]]:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            images = sorted(f for f in p.rglob("*") if f.is_file()
-                            and f.suffix.lower() in IMAGE_SUFFIXES
-                            and not f.name.lower().endswith("-mask.png"))  # fmt: skip
+            images = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix.lower() in IMAGE_SUFFIXES
+                and not f.name.lower().endswith("-mask.png")
+            )
             if not images:
                 errors.append(f"{p}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
         elif p.exists():
@@ -289,9 +335,12 @@ def cmd_digitize(args: argparse.Namespace) -> int:
             failed += 1
             continue
         n_read = int(result.record.present.sum())
-        bar.write(f"{path} -> {name}: layout {result.layout}, mean confidence "
-                  f"{mean_confidence(result.confidence):.2f}, {n_read}/12 leads, "
-                  f"{result.seconds:.1f} s", file=sys.stdout)  # fmt: skip
+        bar.write(
+            f"{path} -> {name}: layout {result.layout}, mean confidence "
+            f"{mean_confidence(result.confidence):.2f}, {n_read}/12 leads, "
+            f"{result.seconds:.1f} s",
+            file=sys.stdout,
+        )
     bar.close()
     total = len(images) + len(errors)
     print(f"{total - failed} digitized, {failed} skipped -> {out}")
@@ -310,17 +359,35 @@ def _add_roundtrip(sub: argparse._SubParsersAction) -> None:
         "DIR/samples (images and truth), DIR/digitized (WFDB) and DIR/report.json. A record "
         "that cannot be read is skipped; an image the digitizer cannot read scores 0 dB.",
     )
-    p.add_argument("inputs", nargs="*", metavar="RECORD",
-                   help="record paths (with or without .hea), folders, or CSV files")
+    p.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="RECORD",
+        help="record paths (with or without .hea), folders, or CSV files",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--preset", default="clean", help="built-in preset name or a .toml file")
-    p.add_argument("--images-per-record", type=int, default=1, metavar="K",
-                   help="images (preset variants) per record (default 1)")
-    p.add_argument("--synthetic", type=int, default=0, metavar="N",
-                   help="also use N built-in (synthetic) records")
+    p.add_argument(
+        "--images-per-record",
+        type=int,
+        default=1,
+        metavar="K",
+        help="images (preset variants) per record (default 1)",
+    )
+    p.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also use N built-in (synthetic) records",
+    )
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
-    p.add_argument("--fs", type=float, metavar="HZ",
-                   help="sampling rate the digitizer writes (default: each record's own)")
+    p.add_argument(
+        "--fs",
+        type=float,
+        metavar="HZ",
+        help="sampling rate the digitizer writes (default: each record's own)",
+    )
     p.add_argument("--csv-fs", type=float, metavar="HZ", help="sampling rate of CSV inputs")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--lead", default="II", help="lead for the intervals, or 'median'")
@@ -357,19 +424,29 @@ def cmd_roundtrip(args: argparse.Namespace) -> int:
 
     try:
         result = roundtrip(
-            args.inputs, args.out, preset=args.preset, synthetic=args.synthetic,
-            images_per_record=args.images_per_record, seed=args.seed, fs=args.fs,
-            csv_fs=args.csv_fs, workers=args.workers, lead=args.lead, method=args.method,
+            args.inputs,
+            args.out,
+            preset=args.preset,
+            synthetic=args.synthetic,
+            images_per_record=args.images_per_record,
+            seed=args.seed,
+            fs=args.fs,
+            csv_fs=args.csv_fs,
+            workers=args.workers,
+            lead=args.lead,
+            method=args.method,
             progress=progress,
-        )  # fmt: skip
+        )
     finally:
         for bar in bars.values():
             bar.close()
     report = result.report
     print("\n".join(summary_lines(report)))
     rt = report["roundtrip"]
-    print(f"images: {rt['n_images']} ({rt['n_digitized']} digitized, {rt['n_unreadable']} "
-          f"unreadable, {rt['n_failed_records']} records failed)")  # fmt: skip
+    print(
+        f"images: {rt['n_images']} ({rt['n_digitized']} digitized, {rt['n_unreadable']} "
+        f"unreadable, {rt['n_failed_records']} records failed)"
+    )
     out = Path(args.out) / "report.json"
     out.write_text(json.dumps(report, indent=1, allow_nan=False))
     print(f"report: {out}")
@@ -377,8 +454,10 @@ def cmd_roundtrip(args: argparse.Namespace) -> int:
         Path(args.html).write_text(report_html(report), encoding="utf-8")
         print(f"html: {args.html}")
     if result.n_failed:
-        return _fail(f"{result.n_failed} of {rt['n_images']} images could not be made "
-                     "(listed above); the others are scored")  # fmt: skip
+        return _fail(
+            f"{result.n_failed} of {rt['n_images']} images could not be made "
+            "(listed above); the others are scored"
+        )
     return 0
 
 

@@ -71,8 +71,9 @@ def image_corners(width: int, height: int) -> np.ndarray:
     numpy.ndarray
         ``(4, 2)`` float: top-left, top-right, bottom-right, bottom-left.
     """
-    return np.array([[-0.5, -0.5], [width - 0.5, -0.5], [width - 0.5, height - 0.5],
-                     [-0.5, height - 0.5]])
+    return np.array(
+        [[-0.5, -0.5], [width - 0.5, -0.5], [width - 0.5, height - 0.5], [-0.5, height - 0.5]]
+    )
 
 
 def clip_box(box: Box, width: int, height: int) -> Box:
@@ -139,11 +140,14 @@ class CoordinateMap(ABC):
         tuple of numpy.ndarray
             ``(map_x, map_y)``, each ``(height, width)`` float32.
         """
-        xs, ys = np.meshgrid(np.arange(width, dtype=np.float64),
-                             np.arange(height, dtype=np.float64))
+        xs, ys = np.meshgrid(
+            np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64)
+        )
         src = self.inverse(np.stack([xs.ravel(), ys.ravel()], axis=1))
-        return (src[:, 0].reshape(height, width).astype(np.float32),
-                src[:, 1].reshape(height, width).astype(np.float32))
+        return (
+            src[:, 0].reshape(height, width).astype(np.float32),
+            src[:, 1].reshape(height, width).astype(np.float32),
+        )
 
     def then(self, other: CoordinateMap) -> CoordinateMap:
         """This map followed by ``other``: forward ``other(self(p))``.
@@ -282,8 +286,12 @@ class HomographyMap(CoordinateMap):
         return np.linalg.inv(self.matrix)
 
     @classmethod
-    def translation(cls, dx: float, dy: float, size: tuple[int, int] | None = None,
-                    ) -> HomographyMap:
+    def translation(
+        cls,
+        dx: float,
+        dy: float,
+        size: tuple[int, int] | None = None,
+    ) -> HomographyMap:
         """The shift ``(x + dx, y + dy)``.
 
         Parameters
@@ -300,8 +308,12 @@ class HomographyMap(CoordinateMap):
         return cls(np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1.0]]), size)
 
     @classmethod
-    def scaling(cls, sx: float, sy: float, size: tuple[int, int] | None = None,
-                ) -> HomographyMap:
+    def scaling(
+        cls,
+        sx: float,
+        sy: float,
+        size: tuple[int, int] | None = None,
+    ) -> HomographyMap:
         """The scaling ``(sx x, sy y)`` about the origin (the centre of pixel ``[0, 0]``).
 
         Parameters
@@ -318,8 +330,14 @@ class HomographyMap(CoordinateMap):
         return cls(np.diag([sx, sy, 1.0]), size)
 
     @classmethod
-    def estimate(cls, src: np.ndarray, dst: np.ndarray, *, method: str = "dlt",
-                 size: tuple[int, int] | None = None) -> HomographyMap:
+    def estimate(
+        cls,
+        src: np.ndarray,
+        dst: np.ndarray,
+        *,
+        method: str = "dlt",
+        size: tuple[int, int] | None = None,
+    ) -> HomographyMap:
         """The least-squares map taking ``src`` points to ``dst`` points.
 
         Both point sets are normalised (centred, mean distance sqrt(2)) before solving, as
@@ -349,8 +367,9 @@ class HomographyMap(CoordinateMap):
         ok = np.isfinite(s).all(axis=1) & np.isfinite(d).all(axis=1)
         s, d = s[ok], d[ok]
         if len(s) < need:
-            raise EcgkitError(f"cannot estimate a {method} map from {len(s)} point pairs: "
-                              f"give at least {need}")
+            raise EcgkitError(
+                f"cannot estimate a {method} map from {len(s)} point pairs: give at least {need}"
+            )
         ts, td = _normaliser(s), _normaliser(d)
         ps = s @ ts[:2, :2].T + ts[:2, 2]
         pd = d @ td[:2, :2].T + td[:2, 2]
@@ -364,15 +383,19 @@ class HomographyMap(CoordinateMap):
             a[1::2, 6], a[1::2, 7], a[1::2, 8] = v * x, v * y, v
             sv, vt = np.linalg.svd(a)[1:]
             if len(sv) >= 8 and sv[7] <= 1e-10 * sv[0]:
-                raise EcgkitError("cannot estimate a homography: the points are collinear or "
-                                  "repeated; give 4 or more points in general position")
+                raise EcgkitError(
+                    "cannot estimate a homography: the points are collinear or "
+                    "repeated; give 4 or more points in general position"
+                )
             h = vt[-1].reshape(3, 3)
         else:
             design = np.c_[ps, np.ones(len(ps))]
             sol, _, rank, _ = np.linalg.lstsq(design, pd, rcond=None)
             if rank < 3:
-                raise EcgkitError("cannot estimate an affine map: the points are collinear "
-                                  "or repeated; give 3 or more points in general position")
+                raise EcgkitError(
+                    "cannot estimate an affine map: the points are collinear "
+                    "or repeated; give 3 or more points in general position"
+                )
             h = np.eye(3)
             h[:2, :] = sol.T
         m = np.linalg.inv(td) @ h @ ts
@@ -507,8 +530,9 @@ def compose(*maps: CoordinateMap) -> CoordinateMap:
         return flat[0]
     if all(isinstance(m, HomographyMap) for m in flat):
         homs: list[HomographyMap] = flat  # type: ignore[assignment]
-        matrix = functools.reduce(lambda acc, h: acc @ h.matrix,
-                                  reversed(homs[:-1]), homs[-1].matrix)
+        matrix = functools.reduce(
+            lambda acc, h: acc @ h.matrix, reversed(homs[:-1]), homs[-1].matrix
+        )
         size = next((h.size for h in reversed(homs) if h.size is not None), None)
         return HomographyMap(matrix, size)
     return ComposedMap(*flat)
@@ -558,12 +582,14 @@ def map_box(cmap: CoordinateMap, box: Box | None, width: int, height: int) -> Bo
         return None
     x0, y0, x1, y1 = box
     t = np.linspace(0.0, 1.0, 17)
-    outline = np.concatenate([
-        np.stack([x0 + (x1 - x0) * t, np.full_like(t, y0)], 1),
-        np.stack([np.full_like(t, x1), y0 + (y1 - y0) * t], 1),
-        np.stack([x0 + (x1 - x0) * t, np.full_like(t, y1)], 1),
-        np.stack([np.full_like(t, x0), y0 + (y1 - y0) * t], 1),
-    ])
+    outline = np.concatenate(
+        [
+            np.stack([x0 + (x1 - x0) * t, np.full_like(t, y0)], 1),
+            np.stack([np.full_like(t, x1), y0 + (y1 - y0) * t], 1),
+            np.stack([x0 + (x1 - x0) * t, np.full_like(t, y1)], 1),
+            np.stack([np.full_like(t, x0), y0 + (y1 - y0) * t], 1),
+        ]
+    )
     p = cmap.forward(outline)
     bx0, by0 = max(float(p[:, 0].min()), -0.5), max(float(p[:, 1].min()), -0.5)
     bx1, by1 = min(float(p[:, 0].max()), width - 0.5), min(float(p[:, 1].max()), height - 0.5)

@@ -127,8 +127,11 @@ class RoundTrip:
 
 def _problems(images: Iterable[ImageResult]) -> list[str]:
     """``WHERE: reason`` for every failed record (its source) and unreadable image (its name)."""
-    return [f"{r.source if r.status == 'failed' else r.name}: {r.message}"
-            for r in images if r.status != "digitized"]  # fmt: skip
+    return [
+        f"{r.source if r.status == 'failed' else r.name}: {r.message}"
+        for r in images
+        if r.status != "digitized"
+    ]
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,9 @@ def _one(job: Job, settings: _Settings, record: Record | None = None) -> ImageRe
         if record is None:
             record = load_source(job.source, seed=settings.seed, csv_fs=settings.csv_fs)
         record.name = job.name
-        page = make_sample(record, preset=settings.preset, seed=settings.seed, index=job.index,
-                           source=job.source)  # fmt: skip
+        page = make_sample(
+            record, preset=settings.preset, seed=settings.seed, index=job.index, source=job.source
+        )
         fs = settings.fs or record.fs
         image = _image_for_digitizer(page, job.name, out)
         truth = page.plotted_record()
@@ -186,14 +190,22 @@ def _one(job: Job, settings: _Settings, record: Record | None = None) -> ImageRe
         if out is not None:
             write_wfdb(estimate, out / "digitized", job.name)
             estimate = read_record(out / "digitized" / f"{job.name}.hea")
-        return ImageResult(job.name, job.source, "digitized", truth=truth, estimate=estimate,
-                           confidence={k: float(v) for k, v in result.confidence.items()},
-                           notes=list(result.notes), seconds=seconds)  # fmt: skip
+        return ImageResult(
+            job.name,
+            job.source,
+            "digitized",
+            truth=truth,
+            estimate=estimate,
+            confidence={k: float(v) for k, v in result.confidence.items()},
+            notes=list(result.notes),
+            seconds=seconds,
+        )
     if stale is not None:  # an older run's estimate must not be scored in its place
         for suffix in (".hea", ".dat"):
             stale.with_suffix(suffix).unlink(missing_ok=True)
-    return ImageResult(job.name, job.source, "unreadable", message, truth=truth,
-                       seconds=time.perf_counter() - t0)  # fmt: skip
+    return ImageResult(
+        job.name, job.source, "unreadable", message, truth=truth, seconds=time.perf_counter() - t0
+    )
 
 
 def _one_item(item: tuple[Job, Record | None], settings: _Settings) -> ImageResult:
@@ -256,11 +268,21 @@ def _run(
         "n_digitized": len(digitized),
         "n_unreadable": sum(r.status == "unreadable" for r in images),
         "n_failed_records": sum(r.status == "failed" for r in images),
-        "digitize_seconds_mean": (sum(r.seconds for r in digitized) / len(digitized)
-                                  if digitized else None),  # fmt: skip
-        "images": [{"name": r.name, "source": r.source, "status": r.status,
-                    "message": r.message, "confidence": r.confidence, "notes": r.notes,
-                    "seconds": r.seconds} for r in images],  # fmt: skip
+        "digitize_seconds_mean": (
+            sum(r.seconds for r in digitized) / len(digitized) if digitized else None
+        ),
+        "images": [
+            {
+                "name": r.name,
+                "source": r.source,
+                "status": r.status,
+                "message": r.message,
+                "confidence": r.confidence,
+                "notes": r.notes,
+                "seconds": r.seconds,
+            }
+            for r in images
+        ],
     }
     return RoundTrip(report, images, refs, ests)  # type: ignore[arg-type]
 
@@ -328,12 +350,19 @@ def roundtrip(
         For bad options, no inputs, or when no input gave an image.
     """
     jobs = plan_jobs(inputs, synthetic=synthetic, images_per_record=images_per_record)
-    settings = _Settings(_preset(preset), int(seed), fs, csv_fs,
-                         str(out_dir) if out_dir is not None else None)  # fmt: skip
+    settings = _Settings(
+        _preset(preset), int(seed), fs, csv_fs, str(out_dir) if out_dir is not None else None
+    )
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return _run([(j, None) for j in jobs], settings, workers=workers, lead=lead, method=method,
-                progress=progress)  # fmt: skip
+    return _run(
+        [(j, None) for j in jobs],
+        settings,
+        workers=workers,
+        lead=lead,
+        method=method,
+        progress=progress,
+    )
 
 
 def roundtrip_records(
@@ -371,8 +400,13 @@ def roundtrip_records(
         names.add(name)
         for k in range(images_per_record):
             out_name = name if images_per_record == 1 else f"{name}-{k}"
-            copy = Record(rec.signals, rec.fs, name=out_name, metadata=dict(rec.metadata),
-                          notes=list(rec.notes))  # fmt: skip
+            copy = Record(
+                rec.signals,
+                rec.fs,
+                name=out_name,
+                metadata=dict(rec.metadata),
+                notes=list(rec.notes),
+            )
             items.append((Job(rec.name, out_name, k), copy))
     if not items:
         raise EcgkitError("no records to run the round trip on")

@@ -40,9 +40,11 @@ st.caption("A scan, photo or PDF of a paper ECG back into 12 leads in mV, with w
 with st.sidebar:
     st.header("Images")
     uploads = st.file_uploader(
-        "PNG, JPEG, BMP, TIFF or PDF (first page)", type=list(ui_digitize.IMAGE_TYPES),
-        accept_multiple_files=True, key="images",
-    )  # fmt: skip
+        "PNG, JPEG, BMP, TIFF or PDF (first page)",
+        type=list(ui_digitize.IMAGE_TYPES),
+        accept_multiple_files=True,
+        key="images",
+    )
     fs = float(
         st.number_input(
             "Sampling rate (Hz)", MIN_OUTPUT_FS, MAX_OUTPUT_FS, 500.0, step=50.0, key="fs"
@@ -50,9 +52,11 @@ with st.sidebar:
     )
     st.header("Ground truth (optional)")
     truth_files = st.file_uploader(
-        "WFDB .hea + .dat (or a .zip), named like the image", type=list(ui_digitize.TRUTH_TYPES),
-        accept_multiple_files=True, key="truth",
-    )  # fmt: skip
+        "WFDB .hea + .dat (or a .zip), named like the image",
+        type=list(ui_digitize.TRUTH_TYPES),
+        accept_multiple_files=True,
+        key="truth",
+    )
 
 truths = []
 if truth_files:
@@ -87,11 +91,21 @@ if view is not None:
         caption="Rectified page: detected grid (cyan), lead boxes, baselines and traces",
     )
     c1, c2 = st.columns(2)
-    c1.download_button("Download WFDB (.hea + .dat zip)", view.wfdb_zip,
-                       file_name=f"{view.name}.zip", mime="application/zip",
-                       key="download_wfdb", type="primary")  # fmt: skip
-    c2.download_button("Download CSV", view.csv_bytes, file_name=f"{view.name}.csv",
-                       mime="text/csv", key="download_csv")  # fmt: skip
+    c1.download_button(
+        "Download WFDB (.hea + .dat zip)",
+        view.wfdb_zip,
+        file_name=f"{view.name}.zip",
+        mime="application/zip",
+        key="download_wfdb",
+        type="primary",
+    )
+    c2.download_button(
+        "Download CSV",
+        view.csv_bytes,
+        file_name=f"{view.name}.csv",
+        mime="text/csv",
+        key="download_csv",
+    )
     rows = view.table
     if truth is not None:
         scored = ui_digitize.score(truth, view.result.record)
@@ -119,13 +133,19 @@ if uploads and len(uploads) > 1:
     if st.button("Digitize all", key="batch_go"):
         bar = st.progress(0.0, text="Digitizing...")
         blob, errors = ui_digitize.batch_zip(
-            [(f.name, f.getvalue()) for f in uploads], fs=fs, model=trace_model(),
+            [(f.name, f.getvalue()) for f in uploads],
+            fs=fs,
+            model=trace_model(),
             progress=lambda done, total: bar.progress(done / total, f"{done} of {total}"),
-        )  # fmt: skip
+        )
         for message in errors:
             st.error(f"skipped {message}")
         st.session_state["digitize_batch"] = blob
     if st.session_state.get("digitize_batch"):
-        st.download_button("Download all (zip)", st.session_state["digitize_batch"],
-                           file_name="ecgkit-digitized.zip", mime="application/zip",
-                           key="batch_download")  # fmt: skip
+        st.download_button(
+            "Download all (zip)",
+            st.session_state["digitize_batch"],
+            file_name="ecgkit-digitized.zip",
+            mime="application/zip",
+            key="batch_download",
+        )

@@ -48,8 +48,10 @@ def show(ev: ui_evaluate.Evaluation) -> None:
     for message in ev.messages:
         st.error(message)
     if ev.unmatched:
-        st.warning("Records without a partner of the same name:\n\n"
-                   + "\n".join(f"- {u}" for u in ev.unmatched))  # fmt: skip
+        st.warning(
+            "Records without a partner of the same name:\n\n"
+            + "\n".join(f"- {u}" for u in ev.unmatched)
+        )
     st.caption(ev.label)
     c1, c2 = st.columns([1, 2])
     c1.dataframe(ui_evaluate.summary_rows(report), hide_index=True, key=f"{key}:summary")
@@ -67,44 +69,73 @@ def show(ev: ui_evaluate.Evaluation) -> None:
         name = st.selectbox("Interval", INTERVALS, key=f"{key}:interval")
         ref, est = ui_evaluate.interval_values(report, name)
         a, b = st.columns(2)
-        a.plotly_chart(figures.bland_altman_figure(ref, est, name=name, labels=ev.names),
-                       key=f"{key}:ba")  # fmt: skip
-        b.plotly_chart(figures.scatter_figure(ref, est, name=name, labels=ev.names),
-                       key=f"{key}:scatter")  # fmt: skip
+        a.plotly_chart(
+            figures.bland_altman_figure(ref, est, name=name, labels=ev.names), key=f"{key}:ba"
+        )
+        b.plotly_chart(
+            figures.scatter_figure(ref, est, name=name, labels=ev.names), key=f"{key}:scatter"
+        )
     with overlay_tab:
         pick = st.selectbox("Record", ev.names, key=f"{key}:record")
         i = ev.names.index(pick)
-        st.plotly_chart(figures.overlay_figure(ev.references[i], ev.estimates[i]),
-                        key=f"{key}:overlay")  # fmt: skip
+        st.plotly_chart(
+            figures.overlay_figure(ev.references[i], ev.estimates[i]), key=f"{key}:overlay"
+        )
     a, b = st.columns(2)
-    a.download_button("Download report (JSON)", report_text,
-                      file_name="report.json", mime="application/json",
-                      key="download_json")  # fmt: skip
-    b.download_button("Download report (HTML)", html_report(key, report),
-                      file_name="report.html", mime="text/html", key="download_html")
+    a.download_button(
+        "Download report (JSON)",
+        report_text,
+        file_name="report.json",
+        mime="application/json",
+        key="download_json",
+    )
+    b.download_button(
+        "Download report (HTML)",
+        html_report(key, report),
+        file_name="report.html",
+        mime="text/html",
+        key="download_html",
+    )
 
 
 st.title("Evaluate")
-st.caption("Digitized records scored against the truth: PhysioNet Challenge 2024 SNR per lead, "
-           "Kaggle 2025 SNR, Pearson r, RMSE, and RR, PR, QRS, QT and QTc agreement "
-           "(neurokit2).")  # fmt: skip
+st.caption(
+    "Digitized records scored against the truth: PhysioNet Challenge 2024 SNR per lead, "
+    "Kaggle 2025 SNR, Pearson r, RMSE, and RR, PR, QRS, QT and QTc agreement "
+    "(neurokit2)."
+)
 
-mode = st.radio("Data", ["Example", "Upload records", "Round trip"], horizontal=True, key="mode",
-                help="The example is ready at once; upload a reference and a digitized set "
-                "matched by record name; or render images, digitize them and score them.")
+mode = st.radio(
+    "Data",
+    ["Example", "Upload records", "Round trip"],
+    horizontal=True,
+    key="mode",
+    help="The example is ready at once; upload a reference and a digitized set "
+    "matched by record name; or render images, digitize them and score them.",
+)
 
 if mode == "Example":
     show(example())
 
 elif mode == "Upload records":
     c1, c2 = st.columns(2)
-    refs = c1.file_uploader("Reference records (WFDB .hea + .dat/.mat, or .zip)",
-                            type=UPLOAD_TYPES, accept_multiple_files=True, key="ref_uploads")
-    ests = c2.file_uploader("Digitized records (same names)", type=UPLOAD_TYPES,
-                            accept_multiple_files=True, key="est_uploads")  # fmt: skip
+    refs = c1.file_uploader(
+        "Reference records (WFDB .hea + .dat/.mat, or .zip)",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="ref_uploads",
+    )
+    ests = c2.file_uploader(
+        "Digitized records (same names)",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="est_uploads",
+    )
     if not refs or not ests:
-        st.info("Upload both sets: each digitized record is scored against the reference of "
-                "the same name (a generated sample's NAME.hea is the truth).")  # fmt: skip
+        st.info(
+            "Upload both sets: each digitized record is scored against the reference of "
+            "the same name (a generated sample's NAME.hea is the truth)."
+        )
     else:
         try:
             ev = from_uploads(blobs(refs), blobs(ests))
@@ -124,8 +155,12 @@ else:
         n = st.number_input("Built-in records", 1, 100, 2, key="rt_count")
         records = [builtin_record(i) for i in range(int(n))]
     else:
-        files = st.file_uploader("Records (WFDB .hea + .dat/.mat, or .zip)", type=UPLOAD_TYPES,
-                                 accept_multiple_files=True, key="rt_uploads")  # fmt: skip
+        files = st.file_uploader(
+            "Records (WFDB .hea + .dat/.mat, or .zip)",
+            type=UPLOAD_TYPES,
+            accept_multiple_files=True,
+            key="rt_uploads",
+        )
         if files:
             records, errors = read_uploads(blobs(files))
             for message in errors:
@@ -134,9 +169,11 @@ else:
         bar = st.progress(0.0, text="Rendering and digitizing...")
         try:
             st.session_state["roundtrip"] = ui_evaluate.run_roundtrip(
-                records, preset=preset, images_per_record=int(k),
+                records,
+                preset=preset,
+                images_per_record=int(k),
                 progress=lambda f, text: bar.progress(min(f, 1.0), text=text),
-            )  # fmt: skip
+            )
         except EcgkitError as exc:
             st.session_state.pop("roundtrip", None)
             st.error(str(exc))
@@ -144,5 +181,7 @@ else:
     if st.session_state.get("roundtrip") is not None:
         show(st.session_state["roundtrip"])
     else:
-        st.info("Each record is rendered with the preset, the image is digitized, and the "
-                "result is scored against the plotted signal.")  # fmt: skip
+        st.info(
+            "Each record is rendered with the preset, the image is digitized, and the "
+            "result is scored against the plotted signal."
+        )

@@ -48,15 +48,22 @@ with st.sidebar:
     source = st.radio("Source", ["Built-in", "Upload"], horizontal=True, key="source")
     records, key_prefix = [], ""
     if source == "Built-in":
-        index = st.number_input("Built-in record", 0, 9999, 0, key="builtin_index",
-                                help="A physiological 12-lead model; each number is a "
-                                "different patient.")  # fmt: skip
+        index = st.number_input(
+            "Built-in record",
+            0,
+            9999,
+            0,
+            key="builtin_index",
+            help="A physiological 12-lead model; each number is a different patient.",
+        )
         records, key_prefix = [builtin(int(index))], f"synth:{int(index)}"
     else:
         files = st.file_uploader(
-            "WFDB (.hea + .dat/.mat), CSV or .zip", type=UPLOAD_TYPES,
-            accept_multiple_files=True, key="uploads",
-        )  # fmt: skip
+            "WFDB (.hea + .dat/.mat), CSV or .zip",
+            type=UPLOAD_TYPES,
+            accept_multiple_files=True,
+            key="uploads",
+        )
         csv_fs = st.number_input("CSV sampling rate (Hz)", 1.0, 20000.0, 500.0, key="csv_fs")
         if files:
             blobs = tuple(sorted((f.name, f.getvalue()) for f in files))
@@ -67,10 +74,16 @@ with st.sidebar:
 
     st.header("Preset")
     presets = list_presets()
-    preset = st.selectbox("Preset", presets, index=presets.index("clean"), key="preset",
-                          help="Named settings: layout, style and artifacts.")
-    variant = st.number_input("Variant", 0, 100000, 0, key="variant",
-                              help="Another draw of the preset's random values.")  # fmt: skip
+    preset = st.selectbox(
+        "Preset",
+        presets,
+        index=presets.index("clean"),
+        key="preset",
+        help="Named settings: layout, style and artifacts.",
+    )
+    variant = st.number_input(
+        "Variant", 0, 100000, 0, key="variant", help="Another draw of the preset's random values."
+    )
 
     st.header("Paper")
     layout = st.selectbox("Layout", ui.APP_LAYOUTS, key="layout")
@@ -82,8 +95,9 @@ with st.sidebar:
     c1, c2 = st.columns(2)
     speed = c1.selectbox("Speed (mm/s)", SPEEDS, index=SPEEDS.index(25.0), key="speed")
     gain = c2.selectbox("Gain (mm/mV)", GAINS, index=GAINS.index(10.0), key="gain")
-    chest_gain = st.selectbox("Chest-lead gain (mm/mV)", GAINS, index=GAINS.index(10.0),
-                              key="chest_gain")  # fmt: skip
+    chest_gain = st.selectbox(
+        "Chest-lead gain (mm/mV)", GAINS, index=GAINS.index(10.0), key="chest_gain"
+    )
     start = st.number_input("Start time (s)", 0.0, 3600.0, 0.0, step=0.5, key="start")
     grid = st.selectbox("Grid colour", GRID_CHOICES, key="grid")
     style = {"grid": grid}
@@ -101,20 +115,35 @@ with st.sidebar:
     for stage in dict.fromkeys(c.stage for c in artifact_controls):
         with st.expander(stage.capitalize(), expanded=False):
             for c in (c for c in artifact_controls if c.stage == stage):
-                on[c.name] = st.checkbox(c.name.replace("_", " "), c.in_preset,
-                                         key=f"{preset}:on:{c.name}")  # fmt: skip
-                strength[c.name] = st.slider("strength", 0.0, 1.0, c.strength, 0.05,
-                                             key=f"{preset}:s:{c.name}",
-                                             label_visibility="collapsed",
-                                             disabled=not on[c.name])  # fmt: skip
+                on[c.name] = st.checkbox(
+                    c.name.replace("_", " "), c.in_preset, key=f"{preset}:on:{c.name}"
+                )
+                strength[c.name] = st.slider(
+                    "strength",
+                    0.0,
+                    1.0,
+                    c.strength,
+                    0.05,
+                    key=f"{preset}:s:{c.name}",
+                    label_visibility="collapsed",
+                    disabled=not on[c.name],
+                )
 
 overrides = {
-    "layout": {"name": layout, "order": order, "paper": paper, "orientation": orientation,
-               "dpi": dpi, "speed": speed, "gain": gain, "chest_gain": chest_gain,
-               "start": start},
+    "layout": {
+        "name": layout,
+        "order": order,
+        "paper": paper,
+        "orientation": orientation,
+        "dpi": dpi,
+        "speed": speed,
+        "gain": gain,
+        "chest_gain": chest_gain,
+        "start": start,
+    },
     "style": style,
     "artifacts": ui.artifact_overrides(artifact_controls, on, strength),
-}  # fmt: skip
+}
 overrides_json = json.dumps(overrides, sort_keys=True)
 
 single, batch = st.tabs(["Single record", "Batch"])
@@ -127,33 +156,49 @@ with single:
         pick = st.selectbox("Record", names, key="pick") if len(records) > 1 else names[0]
         record = records[names.index(pick)]
         try:
-            prev = render_preview(f"{key_prefix}:{pick}", record, preset, overrides_json,
-                                  int(variant))  # fmt: skip
+            prev = render_preview(
+                f"{key_prefix}:{pick}", record, preset, overrides_json, int(variant)
+            )
         except EcgkitError as exc:
             st.error(str(exc))
         else:
             c1, c2 = st.columns([2, 1])
-            view = c1.radio("Show", ["After", "Before", "Side by side"], horizontal=True,
-                            key="view", help="The page with its artifacts, or the clean page "
-                            "it was made from.")  # fmt: skip
-            show_truth = c2.toggle("Show ground truth", False, key="overlay",
-                                   help="Every plotted sample's exact position, and the lead "
-                                   "and label boxes, drawn over the image.")  # fmt: skip
+            view = c1.radio(
+                "Show",
+                ["After", "Before", "Side by side"],
+                horizontal=True,
+                key="view",
+                help="The page with its artifacts, or the clean page it was made from.",
+            )
+            show_truth = c2.toggle(
+                "Show ground truth",
+                False,
+                key="overlay",
+                help="Every plotted sample's exact position, and the lead "
+                "and label boxes, drawn over the image.",
+            )
             after = prev.overlay_png if show_truth else prev.image_png
-            caption = (f"{prev.name}: {prev.width} x {prev.height} px, "
-                       f"{prev.n_points} ground-truth points")  # fmt: skip
+            caption = (
+                f"{prev.name}: {prev.width} x {prev.height} px, {prev.n_points} ground-truth points"
+            )
             if view == "Side by side":
                 left, right = st.columns(2)
                 left.image(prev.clean_png, caption="before", width="stretch")
                 right.image(after, caption=caption, width="stretch")
             else:
-                st.image(prev.clean_png if view == "Before" else after, caption=caption,
-                         width="stretch")  # fmt: skip
+                st.image(
+                    prev.clean_png if view == "Before" else after, caption=caption, width="stretch"
+                )
             for note in prev.notes:
                 st.caption(note)
-            st.download_button("Download sample (image, JSON, WFDB)", prev.zip_bytes,
-                               file_name=f"{prev.name}.zip", mime="application/zip",
-                               key="download", type="primary")  # fmt: skip
+            st.download_button(
+                "Download sample (image, JSON, WFDB)",
+                prev.zip_bytes,
+                file_name=f"{prev.name}.zip",
+                mime="application/zip",
+                key="download",
+                type="primary",
+            )
 
 with batch:
     st.write("Turn many records into one zip of samples with the settings on the left.")
@@ -166,13 +211,19 @@ with batch:
     if st.button("Generate zip", key="batch_go", disabled=not batch_records):
         bar = st.progress(0.0, text="Rendering...")
         data, errors = ui.batch_zip(
-            batch_records, overrides, preset=preset,
+            batch_records,
+            overrides,
+            preset=preset,
             progress=lambda done, total: bar.progress(done / total, f"{done} of {total}"),
-        )  # fmt: skip
+        )
         for message in errors:
             st.error(message)
         st.session_state["batch_zip"] = data
     if st.session_state.get("batch_zip"):
-        st.download_button("Download batch zip", st.session_state["batch_zip"],
-                           file_name="ecgkit-batch.zip", mime="application/zip",
-                           key="batch_download")  # fmt: skip
+        st.download_button(
+            "Download batch zip",
+            st.session_state["batch_zip"],
+            file_name="ecgkit-batch.zip",
+            mime="application/zip",
+            key="batch_download",
+        )

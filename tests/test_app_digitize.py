@@ -60,8 +60,20 @@ def test_opens_with_the_example_digitized_and_scored(digitizer):
     snr = [m for m in at.metric if m.label.startswith("SNR")]
     assert snr and snr[0].value.endswith("dB")
     table = at.dataframe[0].value
-    assert list(table["lead"]) == ["I", "II", "III", "aVR", "aVL", "aVF",
-                                   "V1", "V2", "V3", "V4", "V5", "V6"]  # fmt: skip
+    assert list(table["lead"]) == [
+        "I",
+        "II",
+        "III",
+        "aVR",
+        "aVL",
+        "aVF",
+        "V1",
+        "V2",
+        "V3",
+        "V4",
+        "V5",
+        "V6",
+    ]
     assert {"confidence", "snr_db"} <= set(table.columns)
     assert "layout" in at.subheader[0].value
 
@@ -71,11 +83,13 @@ def test_bad_uploads_show_errors_a_truth_scores_and_the_batch_goes_on(digitizer)
     noise = rng.integers(0, 256, (600, 800, 3), dtype=np.uint8)
     good = make_sample(builtin_record(1), preset="clean").image
     at = open_page()
-    at.file_uploader(key="images").set_value([
-        ("broken.png", png(good)[:5000], "image/png"),
-        ("noise.png", png(noise), "image/png"),
-        ("good.png", png(good), "image/png"),
-    ]).run()  # fmt: skip
+    at.file_uploader(key="images").set_value(
+        [
+            ("broken.png", png(good)[:5000], "image/png"),
+            ("noise.png", png(noise), "image/png"),
+            ("good.png", png(good), "image/png"),
+        ]
+    ).run()
     assert not at.exception, at.exception
     assert at.error and "broken.png" in at.error[0].value and "truncated" in at.error[0].value
     assert not at.get("image")
@@ -88,8 +102,10 @@ def test_bad_uploads_show_errors_a_truth_scores_and_the_batch_goes_on(digitizer)
     truth = sample.plotted_record()
     with tempfile.TemporaryDirectory() as tmp:
         hea = write_wfdb(truth, tmp, "good")
-        files = [(p.name, p.read_bytes(), "application/octet-stream")
-                 for p in (hea, hea.with_suffix(".dat"))]  # fmt: skip
+        files = [
+            (p.name, p.read_bytes(), "application/octet-stream")
+            for p in (hea, hea.with_suffix(".dat"))
+        ]
     at.file_uploader(key="truth").set_value(files).run()
     at.selectbox(key="pick").select("good.png").run()
     assert not at.exception and not at.error, [e.value for e in at.error]

@@ -30,8 +30,9 @@ def open_page() -> AppTest:
 
 def wfdb_files(record: Record, tmp: Path) -> list[tuple[str, bytes, str]]:
     hea = write_wfdb(record, tmp)
-    return [(p.name, p.read_bytes(), "application/octet-stream")
-            for p in (hea, hea.with_suffix(".dat"))]  # fmt: skip
+    return [
+        (p.name, p.read_bytes(), "application/octet-stream") for p in (hea, hea.with_suffix(".dat"))
+    ]
 
 
 def test_opens_with_the_example_and_every_figure():
@@ -43,7 +44,9 @@ def test_opens_with_the_example_and_every_figure():
     summary = at.dataframe[0].value
     assert summary.set_index("metric").loc["records", "value"] == 3
     assert [b.label for b in at.get("download_button")] == [
-        "Download report (JSON)", "Download report (HTML)"]  # fmt: skip
+        "Download report (JSON)",
+        "Download report (HTML)",
+    ]
     # another interval and another record: the plots follow, nothing breaks
     at.selectbox[0].select("QT").run()
     at.selectbox[1].select("synth00002").run()
@@ -61,8 +64,9 @@ def test_uploads_good_and_bad_files(tmp_path):
         ref = builtin_record(i)
         refs += wfdb_files(ref, tmp_path / "ref")
         if i < 2:  # record 2 has no digitized partner
-            noisy = Record(ref.signals + rng.normal(0, 0.02, ref.signals.shape), ref.fs,
-                           name=ref.name)  # fmt: skip
+            noisy = Record(
+                ref.signals + rng.normal(0, 0.02, ref.signals.shape), ref.fs, name=ref.name
+            )
             ests += wfdb_files(noisy, tmp_path / "est")
     stray = Record(builtin_record(5).signals, 500.0, name="stray")
     ests += wfdb_files(stray, tmp_path / "est")
@@ -72,7 +76,8 @@ def test_uploads_good_and_bad_files(tmp_path):
             zf.writestr(f"ref/{name}", data)
     bad = [("corrupt.hea", b"\x00\x01garbage", "text/plain"), ("empty.hea", b"", "text/plain")]
     at.file_uploader(key="ref_uploads").set_value(
-        [("refs.zip", buf.getvalue(), "application/zip"), *bad]).run()  # fmt: skip
+        [("refs.zip", buf.getvalue(), "application/zip"), *bad]
+    ).run()
     at.file_uploader(key="est_uploads").set_value(ests).run()
     assert not at.exception, at.exception
     errors = " ".join(e.value for e in at.error)
@@ -94,10 +99,13 @@ def test_uploads_good_and_bad_files(tmp_path):
     with zipfile.ZipFile(pdf, "w") as zf:
         zf.writestr("scan.pdf", b"%PDF-1.4 not an ECG record")
     at.file_uploader(key="ref_uploads").set_value(
-        ("scans.zip", pdf.getvalue(), "application/zip")).run()  # fmt: skip
+        ("scans.zip", pdf.getvalue(), "application/zip")
+    ).run()
     assert not at.exception
-    assert any("no reference record could be read" in e.value and "no ECG records" in e.value
-               for e in at.error)  # fmt: skip
+    assert any(
+        "no reference record could be read" in e.value and "no ECG records" in e.value
+        for e in at.error
+    )
     assert not at.get("plotly_chart")
 
 

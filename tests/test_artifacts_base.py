@@ -89,8 +89,9 @@ def test_pipeline_records_and_replays_exactly(page, invert):
     assert applied[0]["name"] == "test_invert" and 0.2 <= applied[0]["strength"] <= 0.4
     again = replay_artifacts(page, applied)
     assert np.array_equal(out.image, again.image)
-    skipped, none = apply_artifacts(page, {"test_invert": {"probability": 0.0}},
-                                    np.random.default_rng(3))  # fmt: skip
+    skipped, none = apply_artifacts(
+        page, {"test_invert": {"probability": 0.0}}, np.random.default_rng(3)
+    )
     assert none == [] and skipped is page
 
 
@@ -167,8 +168,11 @@ def test_every_artifact_replays_from_its_params_byte_for_byte(page, applied, nam
     assert [t.bbox for t in out.texts] == [t.bbox for t in again.texts]
     assert np.array_equal(out.corners, again.corners)
     # the input page is untouched
-    assert before == (page.image.tobytes(), page.mask.tobytes(),
-                      [lt.x.tobytes() for lt in page.leads])
+    assert before == (
+        page.image.tobytes(),
+        page.mask.tobytes(),
+        [lt.x.tobytes() for lt in page.leads],
+    )
 
 
 @pytest.mark.parametrize("name", photometric_names())

@@ -44,8 +44,13 @@ def applied(page):
 
 def test_registered_with_stages():
     stages = {n: REGISTRY[n].stage for n in NAMES}
-    assert stages == {"rotation": "capture", "perspective": "capture", "curl": "fold",
-                      "wrinkles": "fold", "creases": "fold"}  # fmt: skip
+    assert stages == {
+        "rotation": "capture",
+        "perspective": "capture",
+        "curl": "fold",
+        "wrinkles": "fold",
+        "creases": "fold",
+    }
     assert all(REGISTRY[n].family == "geometry" and REGISTRY[n].stage in STAGES for n in NAMES)
 
 
@@ -57,8 +62,7 @@ def test_bilinear_points_match_cv2_resize():
     pts = np.stack([xs.ravel(), ys.ravel()], 1).astype(float)
     val, grad = bilinear_resize_at(nodes, size, pts, gradient=True)
     for k in range(2):
-        ref = cv2.resize(np.ascontiguousarray(nodes[:, :, k]), size,
-                         interpolation=cv2.INTER_LINEAR)  # fmt: skip
+        ref = cv2.resize(np.ascontiguousarray(nodes[:, :, k]), size, interpolation=cv2.INTER_LINEAR)
         np.testing.assert_allclose(val[:, k].reshape(150, 200), ref, atol=1e-4)
     # the analytic gradient is the derivative (away from cell edges), also off the grid
     p = rng.uniform(-20, 220, (300, 2))
@@ -167,8 +171,15 @@ def test_perspective_corners_land_on_the_quad(page, applied, strength):
 
 
 def test_backgrounds_are_seeded_textures():
-    base = {"light_rgb": [180, 130, 90], "dark_rgb": [120, 80, 50], "seed": 3, "angle_deg": 20.0,
-            "period_px": 20.0, "shadow": 0.2, "shadow_dir": [0.6, 0.8]}  # fmt: skip
+    base = {
+        "light_rgb": [180, 130, 90],
+        "dark_rgb": [120, 80, 50],
+        "seed": 3,
+        "angle_deg": 20.0,
+        "period_px": 20.0,
+        "shadow": 0.2,
+        "shadow_dir": [0.6, 0.8],
+    }
     for kind in BACKGROUNDS:
         a = make_background({**base, "kind": kind}, 400, 300)
         b = make_background({**base, "kind": kind}, 400, 300)

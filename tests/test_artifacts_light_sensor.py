@@ -165,8 +165,9 @@ def test_jpeg_quality_follows_strength(page):
     assert _draw("jpeg", page, 0.0)["quality"] == 95
     qs = [_draw("jpeg", page, 1.0, s)["quality"] for s in range(20)]
     assert all(20 <= q <= 30 for q in qs)
-    err = {q: np.abs(jpeg_roundtrip(page.image, q).astype(int) - page.image).mean()
-           for q in (95, 25)}  # fmt: skip
+    err = {
+        q: np.abs(jpeg_roundtrip(page.image, q).astype(int) - page.image).mean() for q in (95, 25)
+    }
     assert err[25] > err[95]
 
 
@@ -201,11 +202,11 @@ def test_large_blur_on_a_reduced_copy_matches_direct(page):
     from ecgkit.artifacts.sensor import _convolve
 
     crop = page.image[400:700, 300:800].copy()
-    for kind, size, angle in (("defocus", 5.0, 0.0), ("motion", 9.0, 0.785),
-                              ("motion", 9.0, 0.0)):  # fmt: skip
+    for kind, size, angle in (("defocus", 5.0, 0.0), ("motion", 9.0, 0.785), ("motion", 9.0, 0.0)):
         fast = _convolve(crop, kind, size, angle).astype(float)
-        slow = cv2.filter2D(crop, -1, blur_kernel(kind, size, angle),
-                            borderType=cv2.BORDER_REFLECT).astype(float)  # fmt: skip
+        slow = cv2.filter2D(
+            crop, -1, blur_kernel(kind, size, angle), borderType=cv2.BORDER_REFLECT
+        ).astype(float)
         effect = np.abs(slow - crop).mean()
         assert np.abs(fast - slow).mean() < 0.15 * effect, (kind, angle)
         if angle == 0.0 and kind == "motion":  # a horizontal line: few taps, direct

@@ -70,14 +70,16 @@ def test_draw_apply_contract(page, name, strength):
     out = art.apply(page, params)
     again = art.apply(page, json.loads(text))
     assert out.image.tobytes() == again.image.tobytes()
-    assert [(t.text, t.bbox, t.kind) for t in out.texts] == \
-        [(t.text, t.bbox, t.kind) for t in again.texts]  # fmt: skip
+    assert [(t.text, t.bbox, t.kind) for t in out.texts] == [
+        (t.text, t.bbox, t.kind) for t in again.texts
+    ]
     # the input is untouched; the truth does not move; the image keeps its size and type
     assert _snapshot(page) == before
     assert out.image.shape == page.image.shape and out.image.dtype == np.uint8
     if name in ("holes", "torn_corner"):  # hidden ink leaves the mask, nothing else changes
-        assert (out.mask <= page.mask).all() and (out.mask[out.mask > 0] ==
-                                                   page.mask[out.mask > 0]).all()  # fmt: skip
+        assert (out.mask <= page.mask).all() and (
+            out.mask[out.mask > 0] == page.mask[out.mask > 0]
+        ).all()
     else:
         assert out.mask is page.mask
     for a, b in zip(page.leads, out.leads, strict=True):
@@ -170,8 +172,10 @@ def test_strength_scales_the_effect(page):
         assert change[0] < change[1], name
     counts = []
     for s in (0.0, 1.0):
-        n = [len(REGISTRY["handwriting"].draw(np.random.default_rng(k), page, s)["items"])
-             for k in range(8)]  # fmt: skip
+        n = [
+            len(REGISTRY["handwriting"].draw(np.random.default_rng(k), page, s)["items"])
+            for k in range(8)
+        ]
         counts.append(sum(n))
     assert counts[0] < counts[1]
 

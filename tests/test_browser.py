@@ -90,17 +90,29 @@ def app_url(chromium_path: str) -> Iterator[str]:
     logdir = Path(tempfile.mkdtemp(prefix="ecgkit-streamlit-"))
     out_path, err_path = logdir / "stdout.log", logdir / "stderr.log"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(
-            cmd, cwd=REPO, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+            cmd,
+            cwd=REPO,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -251,9 +263,7 @@ def test_an_uploaded_shared_record_renders_and_downloads(
     files = [str(record.with_suffix(".hea")), str(record.with_suffix(".dat"))]
     with browser_page(chromium_path) as page:
         page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
-        page.wait_for_function(
-            IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=IMAGE_TIMEOUT_S * 1000
-        )
+        page.wait_for_function(IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=IMAGE_TIMEOUT_S * 1000)
         page.get_by_text("Upload", exact=True).click()
         page.locator('input[type="file"]').set_input_files(files)
         caption = page.locator('[data-testid="stImageCaption"]', has_text="17918_hr")

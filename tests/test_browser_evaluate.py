@@ -22,7 +22,9 @@ TIMEOUT_MS = 120_000
 
 
 def test_evaluate_page_draws_the_example_and_downloads_the_report(
-    app_url: str, chromium_path: str, tmp_path: Path  # noqa: F811
+    app_url: str,  # noqa: F811
+    chromium_path: str,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     from playwright.sync_api import Error as PlaywrightError
 
@@ -33,8 +35,7 @@ def test_evaluate_page_draws_the_example_and_downloads_the_report(
         page.get_by_role("link", name="Evaluate").click(timeout=TIMEOUT_MS)
         page.get_by_role("heading", name="Evaluate").wait_for(timeout=TIMEOUT_MS)
         try:  # the heatmap and the box plot of the first tab, drawn by plotly.js
-            page.wait_for_function(PLOTS_DRAWN_JS, arg=[PLOT_SELECTOR, 2],
-                                   timeout=TIMEOUT_MS)  # fmt: skip
+            page.wait_for_function(PLOTS_DRAWN_JS, arg=[PLOT_SELECTOR, 2], timeout=TIMEOUT_MS)
         except PlaywrightError as exc:
             shot = tmp_path / "no-plots.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -43,12 +44,11 @@ def test_evaluate_page_draws_the_example_and_downloads_the_report(
             pytest.fail(f"no plots: {exc}\nalerts: {alerts}\nexceptions: {errors}\n{shot}")
         assert page.get_by_text("Example:", exact=False).count() >= 1
         assert not page.locator('[data-testid="stException"]').count()
-        assert page.locator('.js-plotly-plot .heatmaplayer').count() >= 1
+        assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 1
 
         # the Intervals tab: Bland-Altman and scatter drawn once it is shown
         page.get_by_role("tab", name="Intervals").click()
-        page.get_by_text("RR: Bland-Altman", exact=False).first.wait_for(
-            timeout=TIMEOUT_MS)  # fmt: skip
+        page.get_by_text("RR: Bland-Altman", exact=False).first.wait_for(timeout=TIMEOUT_MS)
 
         button = page.get_by_role("button", name="Download report (JSON)")
         with page.expect_download(timeout=60_000) as info:

@@ -27,8 +27,11 @@ LOW = {"layout": {"dpi": 50}}
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file()}  # fmt: skip
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
 def die_on_synth2_and_once_on_synth1(job: Job, settings: RunSettings) -> JobResult:
@@ -51,6 +54,7 @@ def die_once(job: Job, settings: RunSettings) -> JobResult:
     return run_job(job, settings)
 
 
+@pytest.mark.slow
 def test_a_local_dask_cluster_makes_the_same_bytes_as_the_process_pool(tmp_path):
     kw = {"synthetic": 4, "preset": "scan", "overrides": LOW, "seed": 5, "split": "0.5,0.5"}
     pool = generate(out_dir=tmp_path / "pool", workers=2, **kw)
@@ -58,8 +62,9 @@ def test_a_local_dask_cluster_makes_the_same_bytes_as_the_process_pool(tmp_path)
         assert threads == 2
         dask = generate(out_dir=tmp_path / "dask", executor=executor, workers=threads, **kw)
         # a Dask worker that dies is replaced and its task rerun elsewhere: nothing is lost
-        again = generate(out_dir=tmp_path / "died", executor=executor, workers=threads,
-                         job_fn=die_once, **kw)  # fmt: skip
+        again = generate(
+            out_dir=tmp_path / "died", executor=executor, workers=threads, job_fn=die_once, **kw
+        )
     assert pool.written == dask.written == 4 and not pool.failed and not dask.failed
     a = digests(tmp_path / "pool")
     assert len(a) == 4 * 4 + 2  # jpg, json, hea, dat per sample; manifest.csv, split.csv
@@ -75,15 +80,19 @@ def _data_rows(path: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_a_complete_consistent_dataset(tmp_path):
     n = 40
     argv = ["--synthetic", str(n), "--dpi", "100", "--images-per-record", "1", "--seed", "3"]
     reference = tmp_path / "ref"
     assert main(["generate", *argv, "--out", str(reference)]) == 0
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "ecgkit", "generate", *argv, "--out", str(out),
-                             "--workers", "2"], stderr=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecgkit", "generate", *argv, "--out", str(out), "--workers", "2"],
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while _data_rows(out / MANIFEST) < 3 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -97,8 +106,14 @@ def test_a_killed_run_resumes_to_a_complete_consistent_dataset(tmp_path):
         f.write("synth00039,synth00039,synth:39,0,3,clean,wri")
     (out / f"{listed[0]}.png").unlink()
     seen = []
-    resumed = generate(out_dir=out, synthetic=n, overrides={"layout": {"dpi": 100}}, seed=3,
-                       workers=2, progress=lambda r, done, total: seen.append(r))  # fmt: skip
+    resumed = generate(
+        out_dir=out,
+        synthetic=n,
+        overrides={"layout": {"dpi": 100}},
+        seed=3,
+        workers=2,
+        progress=lambda r, done, total: seen.append(r),
+    )
     assert not resumed.failed and resumed.written + resumed.skipped == n
     listed_kept = [r.name for r in seen if r.message == "listed in the manifest"]
     assert set(listed_kept) == set(listed) - {listed[0]}  # finished images were not redone
@@ -110,10 +125,12 @@ def test_a_killed_run_resumes_to_a_complete_consistent_dataset(tmp_path):
     assert {r["status"] for r in rows} == {"written"}
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_loses_only_its_image(tmp_path):
     out = tmp_path / "out"
-    summary = generate(out_dir=out, synthetic=5, overrides=LOW, workers=2,
-                       job_fn=die_on_synth2_and_once_on_synth1)  # fmt: skip
+    summary = generate(
+        out_dir=out, synthetic=5, overrides=LOW, workers=2, job_fn=die_on_synth2_and_once_on_synth1
+    )
     assert (tmp_path / "died-once").exists()  # synth00001's worker died, and it was redone
     assert summary.written == 4 and [r.name for r in summary.failed] == ["synth00002"]
     assert "worker process died" in summary.failed[0].message
@@ -144,8 +161,26 @@ def test_a_bad_record_is_listed_in_the_manifest_as_failed_with_the_reason(tmp_pa
 
 def test_the_split_is_by_record_deterministic_and_never_leaks(tmp_path):
     out = tmp_path / "out"
-    assert main(["generate", "--synthetic", "12", "--images-per-record", "2", "--dpi", "50",
-                 "--split", "0.6,0.2,0.2", "--seed", "4", "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "generate",
+                "--synthetic",
+                "12",
+                "--images-per-record",
+                "2",
+                "--dpi",
+                "50",
+                "--split",
+                "0.6,0.2,0.2",
+                "--seed",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = read_manifest(out)
     split = read_split(out)
     assert len(rows) == 24 and len(split) == 12
@@ -198,6 +233,7 @@ def test_cli_bad_dataset_options_are_one_line_and_exit_2(tmp_path, capsys, argv,
     assert len(err) == 1 and err[0].startswith("ecgkit: error:") and needle in err[0]
 
 
+@pytest.mark.slow
 def test_cli_scheduler_local_runs_the_batch_on_a_dask_cluster(tmp_path, capsys):
     argv = ["generate", "--synthetic", "2", "--dpi", "50", "--split", "0.5,0.5"]
     assert main([*argv, "--out", str(tmp_path / "dask"), "--scheduler", "local:1"]) == 0

@@ -67,8 +67,7 @@ def test_a_folder_with_one_good_and_one_bad_image(tmp_path, capsys, page):
     folder = tmp_path / "in"
     save_png(page.image, folder / "good ecg.png")
     (folder / "notes.png").write_text("not an image at all")
-    status = main(["digitize", str(folder), "--out", str(tmp_path / "out"), "--fs", "250",
-                   "--csv"])  # fmt: skip
+    status = main(["digitize", str(folder), "--out", str(tmp_path / "out"), "--fs", "250", "--csv"])
     out, err = capsys.readouterr()
     assert status == 2
     lines = skipped_lines(err)
@@ -89,8 +88,9 @@ def test_bad_inputs_never_reach_the_digitizer(tmp_path, capsys, fake_core):
     save_png(cat_like(), folder / "cat.png")
     (folder / "empty.jpg").write_bytes(b"")
     (folder / "readme.txt").write_text("ignored: not an image suffix")
-    status = main(["digitize", str(folder), str(tmp_path / "missing.png"),
-                   "--out", str(tmp_path / "out")])  # fmt: skip
+    status = main(
+        ["digitize", str(folder), str(tmp_path / "missing.png"), "--out", str(tmp_path / "out")]
+    )
     err = capsys.readouterr().err
     assert status == 2 and fake_core == []
     lines = skipped_lines(err)
@@ -110,8 +110,19 @@ def test_options_are_checked(tmp_path, capsys):
     assert main(["digitize", str(tmp_path), "--out", str(tmp_path), "--model", "nope.onnx"]) == 2
     assert "nope.onnx not found" in capsys.readouterr().err
     (tmp_path / "junk.onnx").write_bytes(b"not a model")
-    assert main(["digitize", str(tmp_path / "a.png"), "--out", str(tmp_path),
-                 "--model", str(tmp_path / "junk.onnx")]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "digitize",
+                str(tmp_path / "a.png"),
+                "--out",
+                str(tmp_path),
+                "--model",
+                str(tmp_path / "junk.onnx"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("ecgkit: error: ") and "junk.onnx" in err and "Traceback" not in err
 
@@ -120,13 +131,17 @@ def test_names_collide_masks_are_left_out_and_all_good_exits_0(tmp_path, capsys,
     save_png(page.image, tmp_path / "a" / "ecg.png")
     save_png(page.image, tmp_path / "b" / "ecg.png")
     save_png(page.mask * 20, tmp_path / "b" / "ecg-mask.png")
-    status = main(["digitize", str(tmp_path / "a"), str(tmp_path / "b"),
-                   "--out", str(tmp_path / "out")])  # fmt: skip
+    status = main(
+        ["digitize", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "out")]
+    )
     out, err = capsys.readouterr()
     assert status == 0, err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "b_ecg.dat", "b_ecg.hea", "ecg.dat", "ecg.hea",
-    ]  # fmt: skip
+        "b_ecg.dat",
+        "b_ecg.hea",
+        "ecg.dat",
+        "ecg.hea",
+    ]
     assert len(fake_core) == 2 and "2 digitized, 0 skipped" in out
     rec = read_wfdb(tmp_path / "out" / "b_ecg.hea")
     truth = page.plotted_record()
@@ -185,7 +200,7 @@ def test_batch_zip_skips_a_bad_image_and_goes_on(page, fake_core):
     blob, errors = ui_digitize.batch_zip(
         [("one.png", buf.getvalue()), ("bad.png", b"\x89PNG broken"), ("two.png", buf.getvalue())],
         progress=lambda done, total: progress.append((done, total)),
-    )  # fmt: skip
+    )
     assert len(errors) == 1 and errors[0].startswith("bad.png: ")
     assert progress == [(1, 3), (2, 3), (3, 3)]
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:

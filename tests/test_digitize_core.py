@@ -33,8 +33,12 @@ def _edges_mm(page, hom):
     left = c[3] - c[0]
     width = (np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2 / TARGET_PX_PER_MM
     height = (np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2 / TARGET_PX_PER_MM
-    return (np.degrees(np.arctan2(top[1], top[0])), np.degrees(np.arctan2(left[0], left[1])),
-            width, height)  # fmt: skip
+    return (
+        np.degrees(np.arctan2(top[1], top[0])),
+        np.degrees(np.arctan2(left[0], left[1])),
+        width,
+        height,
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,8 +93,12 @@ def test_layout_is_detected(record, layout):
 def _truth_feet(page, hom):
     """The pulses' feet (0 mV) and the rising edges' x of a page, in rectified pixels."""
     ppmm = page.px_per_mm
-    pts = np.array([[(p.x_mm + p.stub_mm) * ppmm - 0.5, p.baseline_mm * ppmm - 0.5]
-                    for p in page.layout.pulses])  # fmt: skip
+    pts = np.array(
+        [
+            [(p.x_mm + p.stub_mm) * ppmm - 0.5, p.baseline_mm * ppmm - 0.5]
+            for p in page.layout.pulses
+        ]
+    )
     return cv2.perspectiveTransform(pts[None], hom)[0]
 
 
@@ -237,8 +245,9 @@ def test_grid_displacement_measures_a_smooth_warp(record):
     bend_y = 4.0 * np.sin(np.pi * xx / w)  # the page's middle sags 4 px
     bend_x = 3.0 * yy / h  # and the bottom slides 3 px right
     # remap samples the source at (x - dx, y - dy): content moves by (+dx, +dy)
-    warped = cv2.remap(img, xx - bend_x, yy - bend_y, cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    warped = cv2.remap(
+        img, xx - bend_x, yy - bend_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     ink = classical_ink(img, rect.px_per_mm)
     flat = grid_displacement(img, rect.px_per_mm, ink)
     assert np.abs(flat.dx).max() == 0 and np.abs(flat.dy).max() == 0  # nothing to correct

@@ -40,8 +40,9 @@ def mini_pdf(objects: list[str], trailer: str = "") -> bytes:
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R {trailer}>>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode()  # fmt: skip
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R {trailer}>>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
     return out
 
 
@@ -54,8 +55,12 @@ def png_header_only(width: int, height: int) -> bytes:
         )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"\x00" * 16)
-            + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", b"\x00" * 16)
+        + chunk(b"IEND", b"")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,8 +99,9 @@ def test_bytes_file_objects_and_paths_give_the_same_pixels(page_rgb, tmp_path):
 def test_multi_frame_tiff_gives_the_first_frame(page_rgb):
     second = np.zeros_like(page_rgb)
     buf = io.BytesIO()
-    Image.fromarray(page_rgb).save(buf, "TIFF", save_all=True,
-                                   append_images=[Image.fromarray(second)])  # fmt: skip
+    Image.fromarray(page_rgb).save(
+        buf, "TIFF", save_all=True, append_images=[Image.fromarray(second)]
+    )
     assert np.array_equal(load_image(buf.getvalue()), page_rgb)
 
 
@@ -226,8 +232,9 @@ def test_encrypted_empty_and_broken_pdfs():
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
     )
     encrypt = f"<< /Filter /Standard /V 1 /R 2 /O <{'11' * 32}> /U <{'22' * 32}> /P -4 >>"
-    locked = mini_pdf([catalogue, pages, page, encrypt],
-                      f"/Encrypt 4 0 R /ID [<{'33' * 16}> <{'33' * 16}>] ")  # fmt: skip
+    locked = mini_pdf(
+        [catalogue, pages, page, encrypt], f"/Encrypt 4 0 R /ID [<{'33' * 16}> <{'33' * 16}>] "
+    )
     message = refused(locked, name="locked.pdf")
     assert "locked.pdf" in message and "encrypted" in message
 
@@ -251,8 +258,7 @@ def test_every_preset_looks_like_an_ecg(preset):
     # three draws of the preset's own grid (and everything else), then no grid and black-and-white
     for index, grid in ((0, None), (1, None), (2, None), (0, "none"), (1, "bw")):
         overrides = {"style": {"grid": grid}} if grid else None
-        page = make_sample(builtin_record(index), preset=preset, index=index,
-                           overrides=overrides)  # fmt: skip
+        page = make_sample(builtin_record(index), preset=preset, index=index, overrides=overrides)
         ok, message = looks_like_ecg(page.image, name="ecg.png")
         assert ok, f"{preset} variant {index} grid {grid}: {message}"
         assert message.startswith("ecg.png")
@@ -261,8 +267,9 @@ def test_every_preset_looks_like_an_ecg(preset):
 def natural_image(seed: int, h: int = 900, w: int = 1200) -> np.ndarray:
     """A cat-like photo: smooth colour blobs with fur-like noise (no lines, no grid)."""
     rng = np.random.default_rng(seed)
-    img = cv2.resize(rng.uniform(0, 255, (h // 60, w // 60, 3)), (w, h),
-                     interpolation=cv2.INTER_CUBIC)  # fmt: skip
+    img = cv2.resize(
+        rng.uniform(0, 255, (h // 60, w // 60, 3)), (w, h), interpolation=cv2.INTER_CUBIC
+    )
     img = cv2.GaussianBlur(img, (0, 0), 8) + rng.normal(0, 12, (h, w, 3))
     return np.clip(img, 0, 255).astype(np.uint8)
 

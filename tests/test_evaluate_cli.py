@@ -24,8 +24,22 @@ def folders(tmp_path_factory):
 
 def test_evaluate_prints_a_summary_and_writes_json_and_html(folders, capsys):
     out, page = folders / "report.json", folders / "report.html"
-    assert main(["evaluate", "--reference", str(folders / "ref"), "--estimate",
-                 str(folders / "est"), "--out", str(out), "--html", str(page)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "evaluate",
+                "--reference",
+                str(folders / "ref"),
+                "--estimate",
+                str(folders / "est"),
+                "--out",
+                str(out),
+                "--html",
+                str(page),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "records: 4 (1 without an estimate)" in text and "mean SNR" in text
     for name in ("RR", "PR", "QRS", "QT", "QTc"):
@@ -65,13 +79,14 @@ def test_mixed_rates_missing_leads_and_empty_files(tmp_path, capsys):
     half = np.nan_to_num(r0.signals)[::2] + rng.normal(0, 0.02, (r0.n_samples // 2, 12))
     write_wfdb(Record(half, 250.0, name=r0.name), est)
     chestless = r1.signals + rng.normal(0, 0.02, r1.signals.shape)
-    chestless[:, LEADS.index("V1"):] = np.nan
+    chestless[:, LEADS.index("V1") :] = np.nan
     write_wfdb(Record(chestless, r1.fs, name=r1.name), est)
     (est / "synth00002.hea").write_bytes(b"")  # an empty estimate: scored as missing
     (ref / "empty.hea").write_bytes(b"")  # an empty reference: skipped
     out = tmp_path / "r.json"
-    assert main(["evaluate", "--reference", str(ref), "--estimate", str(est),
-                 "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(["evaluate", "--reference", str(ref), "--estimate", str(est), "--out", str(out)]) == 0
+    )
     err = capsys.readouterr().err
     assert "skipped reference" in err and "empty.hea" in err
     assert "skipped estimate" in err and "synth00002.hea" in err and "scored as missing" in err
@@ -82,7 +97,7 @@ def test_mixed_rates_missing_leads_and_empty_files(tmp_path, capsys):
     assert any("250 Hz" in n and "resampled" in n for n in rows["synth00000"]["notes"])
     assert min(rows["synth00000"]["snr_db"]) > 0
     # missing chest leads score 0 dB (as the Challenge does), the limb leads keep their score
-    chest = rows["synth00001"]["snr_db"][LEADS.index("V1"):]
+    chest = rows["synth00001"]["snr_db"][LEADS.index("V1") :]
     limb = rows["synth00001"]["snr_db"][: LEADS.index("V1")]
     assert chest == [0.0] * 6 and min(limb) > 0
     assert rows["synth00002"]["missing_estimate"] and rows["synth00002"]["snr_db"] == [0.0] * 12
@@ -95,7 +110,11 @@ def test_mixed_rates_missing_leads_and_empty_files(tmp_path, capsys):
 def test_evaluate_an_empty_reference_folder_is_one_line_and_exit_2(tmp_path, capsys):
     (tmp_path / "ref").mkdir()
     (tmp_path / "est").mkdir()
-    assert main(["evaluate", "--reference", str(tmp_path / "ref"),
-                 "--estimate", str(tmp_path / "est")]) == 2  # fmt: skip
+    assert (
+        main(
+            ["evaluate", "--reference", str(tmp_path / "ref"), "--estimate", str(tmp_path / "est")]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ecgkit: error:")

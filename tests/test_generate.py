@@ -14,8 +14,11 @@ VARIED = Path(__file__).parent / "data" / "varied.toml"
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file()}  # fmt: skip
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path):
@@ -52,8 +55,12 @@ def test_a_bad_record_is_reported_and_skipped_and_the_batch_goes_on(tmp_path, re
     bad.write_text("broken 12 500 5000\nbroken.dat 16 1000/mV 16 0 0 0 0 I\n")
     good = records_dir / "ptbxl" / "17918_hr"
     seen = []
-    summary = generate([bad, good], tmp_path / "out", synthetic=1,
-                       progress=lambda r, done, total: seen.append((r.status, done, total)))
+    summary = generate(
+        [bad, good],
+        tmp_path / "out",
+        synthetic=1,
+        progress=lambda r, done, total: seen.append((r.status, done, total)),
+    )
     assert summary.written == 2 and len(summary.failed) == 1
     assert "broken" in summary.failed[0].message
     assert [s[1:] for s in seen] == [(1, 3), (2, 3), (3, 3)]
@@ -90,11 +97,34 @@ def test_make_sample_records_what_was_drawn():
 
 
 def test_cli_generate_writes_samples(tmp_path, capsys):
-    assert main(["generate", "--synthetic", "1", "--out", str(tmp_path), "--layout", "6x2",
-                 "--grid", "bw", "--mask", "--format", "jpg"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "generate",
+                "--synthetic",
+                "1",
+                "--out",
+                str(tmp_path),
+                "--layout",
+                "6x2",
+                "--grid",
+                "bw",
+                "--mask",
+                "--format",
+                "jpg",
+            ]
+        )
+        == 0
+    )
     names = {p.name for p in tmp_path.iterdir()}
-    assert names == {"synth00000.jpg", "synth00000.json", "synth00000.hea", "synth00000.dat",
-                     "synth00000-mask.png", "manifest.csv"}  # fmt: skip
+    assert names == {
+        "synth00000.jpg",
+        "synth00000.json",
+        "synth00000.hea",
+        "synth00000.dat",
+        "synth00000-mask.png",
+        "manifest.csv",
+    }
     assert "1 written" in capsys.readouterr().out
 
 
@@ -118,8 +148,12 @@ def test_cli_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path, capsys, argv, 
 def test_cli_reports_a_bad_record_and_keeps_the_good_ones(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("I,II\nfoo,bar\n")
-    assert main(["generate", str(bad), "--fs", "500", "--synthetic", "1",
-                 "--out", str(tmp_path / "o")]) == 2  # fmt: skip
+    assert (
+        main(
+            ["generate", str(bad), "--fs", "500", "--synthetic", "1", "--out", str(tmp_path / "o")]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "skipped" in err and "bad.csv" in err
     assert (tmp_path / "o" / "synth00000.png").is_file()
@@ -128,8 +162,18 @@ def test_cli_reports_a_bad_record_and_keeps_the_good_ones(tmp_path, capsys):
 def test_replay_remakes_a_sample_byte_for_byte(tmp_path):
     generate(out_dir=tmp_path / "a", synthetic=2, preset=VARIED, seed=11)
     for name in ("synth00000", "synth00001"):
-        assert main(["generate", "--replay", str(tmp_path / "a" / f"{name}.json"),
-                     "--out", str(tmp_path / "b")]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "generate",
+                    "--replay",
+                    str(tmp_path / "a" / f"{name}.json"),
+                    "--out",
+                    str(tmp_path / "b"),
+                ]
+            )
+            == 0
+        )
     made = digests(tmp_path / "a")
     assert made.pop("manifest.csv") and made == digests(tmp_path / "b")
 

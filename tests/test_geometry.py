@@ -148,9 +148,9 @@ def test_identity_and_the_pixel_convention():
     np.testing.assert_array_equal(ident(p), p)
     mx, my = ident.inverse_grid(4, 3)
     assert mx[2, 3] == 3 and my[2, 3] == 2  # image[y, x] is centred at (x, y)
-    np.testing.assert_array_equal(image_corners(W, H),
-                                  [[-0.5, -0.5], [W - 0.5, -0.5], [W - 0.5, H - 0.5],
-                                   [-0.5, H - 0.5]])
+    np.testing.assert_array_equal(
+        image_corners(W, H), [[-0.5, -0.5], [W - 0.5, -0.5], [W - 0.5, H - 0.5], [-0.5, H - 0.5]]
+    )
     x = np.array([1.0, np.nan, 3.0])
     y = np.array([2.0, 5.0, np.nan])
     nx, ny = map_xy(HomographyMap.translation(1.0, 1.0), x, y)

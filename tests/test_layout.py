@@ -111,9 +111,12 @@ def test_bad_layout_options_raise_clear_errors(kwargs, needle):
 
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
-    [({"size": "tabloid"}, "paper size"), ({"dpi": 20}, "50 to 600"),
-     ({"orientation": "diagonal"}, "orientation")],
-)  # fmt: skip
+    [
+        ({"size": "tabloid"}, "paper size"),
+        ({"dpi": 20}, "50 to 600"),
+        ({"orientation": "diagonal"}, "orientation"),
+    ],
+)
 def test_bad_paper_raises(kwargs, needle):
     with pytest.raises(EcgkitError, match=needle):
         Paper(**kwargs)

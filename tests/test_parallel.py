@@ -58,6 +58,7 @@ def test_a_raised_exception_is_reported_for_its_item_only(workers):
     assert isinstance(bad[0].exception, ValueError)  # for callers that re-raise it
 
 
+@pytest.mark.slow
 def test_a_task_that_kills_its_worker_is_reported_and_the_others_finish(tmp_path):
     got = list(
         run_tasks(die_on_3_and_once_on_1, range(6), args=(str(tmp_path),), workers=2, ordered=True)

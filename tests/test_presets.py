@@ -15,9 +15,12 @@ def test_builtin_clean_preset_loads():
 
 RANGED = {
     "layout": {"name": ["3x4+II", "6x2"], "dpi": {"min": 100, "max": 300}},
-    "style": {"grid": {"choices": ["red", "bw"], "weights": [3, 1]},
-              "pen_mm": {"min": 0.2, "max": 0.4}, "ink_rgb": [[0, 0, 0], [20, 20, 90]]},
-}  # fmt: skip
+    "style": {
+        "grid": {"choices": ["red", "bw"], "weights": [3, 1]},
+        "pen_mm": {"min": 0.2, "max": 0.4},
+        "ink_rgb": [[0, 0, 0], [20, 20, 90]],
+    },
+}
 
 
 def test_choices_and_ranges_are_drawn_from_the_generator():
@@ -26,8 +29,9 @@ def test_choices_and_ranges_are_drawn_from_the_generator():
     assert a == preset.draw(np.random.default_rng(1))
     draws = [preset.draw(np.random.default_rng(s)) for s in range(40)]
     assert {d["layout"]["name"] for d in draws} == {"3x4+II", "6x2"}
-    assert all(100 <= d["layout"]["dpi"] <= 300 and isinstance(d["layout"]["dpi"], int)
-               for d in draws)  # fmt: skip
+    assert all(
+        100 <= d["layout"]["dpi"] <= 300 and isinstance(d["layout"]["dpi"], int) for d in draws
+    )
     assert all(0.2 <= d["style"]["pen_mm"] <= 0.4 for d in draws)
     assert {tuple(d["style"]["ink_rgb"]) for d in draws} == {(0, 0, 0), (20, 20, 90)}
 

@@ -58,10 +58,13 @@ def test_replay_is_byte_for_byte_with_artifacts(tmp_path, name):
     for f in (tmp_path / "a").iterdir():
         if f.name == "manifest.csv":  # the run's manifest: a replay remakes samples, not runs
             continue
-        assert hashlib.sha256(f.read_bytes()).digest() == \
-            hashlib.sha256((tmp_path / "b" / f.name).read_bytes()).digest(), f.name
+        assert (
+            hashlib.sha256(f.read_bytes()).digest()
+            == hashlib.sha256((tmp_path / "b" / f.name).read_bytes()).digest()
+        ), f.name
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_with_artifacts_whatever_the_workers(tmp_path):
     generate(out_dir=tmp_path / "w1", synthetic=2, preset="photo", seed=3, workers=1)
     generate(out_dir=tmp_path / "w2", synthetic=2, preset="photo", seed=3, workers=2)
@@ -72,8 +75,9 @@ def test_same_seed_same_bytes_with_artifacts_whatever_the_workers(tmp_path):
 def test_an_artifact_override_turns_one_off_without_changing_the_rest():
     rec = builtin_record(0)
     base = make_sample(rec, preset="scan", index=4)
-    off = make_sample(rec, preset="scan", index=4,
-                      overrides={"artifacts": {"handwriting": {"probability": 0.0}}})  # fmt: skip
+    off = make_sample(
+        rec, preset="scan", index=4, overrides={"artifacts": {"handwriting": {"probability": 0.0}}}
+    )
     names = [a["name"] for a in off.parameters["artifacts"]]
     assert "handwriting" not in names
     kept = [a for a in base.parameters["artifacts"] if a["name"] != "handwriting"]

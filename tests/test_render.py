@@ -61,8 +61,9 @@ def test_no_ink_far_from_the_traces(page):
         r0 = int((p.baseline_mm - p.gain) * ppmm) - 3
         explained[r0 : int(p.baseline_mm * ppmm) + 3, c0:c1] = True
     for sx, sy0, sy1 in page.layout.separators:
-        explained[int(sy0 * ppmm) - 3 : int(sy1 * ppmm) + 3,
-                  int(sx * ppmm) - 3 : int(sx * ppmm) + 3] = True  # fmt: skip
+        explained[
+            int(sy0 * ppmm) - 3 : int(sy1 * ppmm) + 3, int(sx * ppmm) - 3 : int(sx * ppmm) + 3
+        ] = True
     # anti-aliased edges of the traces fall just outside the aliased mask
     from scipy.ndimage import binary_dilation
 
@@ -78,8 +79,9 @@ def test_geometry_is_exact_to_a_small_fraction_of_a_pixel():
     sig[:, k] = 0.5
     sig[2700:, k] = -0.5  # V2 window is 2.5-5 s: a vertical step at 5.4 s
     rec = Record(sig, fs, name="flat")
-    style = Style(grid="none", labels=False, header=False, footer=False, pulses=False,
-                  separators=False)  # fmt: skip
+    style = Style(
+        grid="none", labels=False, header=False, footer=False, pulses=False, separators=False
+    )
     page = render(rec, make_layout("3x4", paper=Paper(dpi=300)), style)
     lt = next(t for t in page.leads if t.lead == "V2")
     dark = darkness(page.image).astype(float)
@@ -185,12 +187,26 @@ def test_missing_lead_leaves_its_panel_blank_and_truth_says_so(record):
 
 def test_json_is_a_superset_of_ecg_image_kit(page):
     doc = json.loads(json.dumps(page.to_json(), allow_nan=False))
-    for key in ("x_grid", "y_grid", "resolution", "width", "height", "sampling_frequency",
-                "format_version", "leads"):  # fmt: skip
+    for key in (
+        "x_grid",
+        "y_grid",
+        "resolution",
+        "width",
+        "height",
+        "sampling_frequency",
+        "format_version",
+        "leads",
+    ):
         assert key in doc
     lead = doc["leads"][0]
-    for key in ("lead_name", "start_sample", "end_sample", "plotted_pixels",
-                "lead_bounding_box", "text_bounding_box"):  # fmt: skip
+    for key in (
+        "lead_name",
+        "start_sample",
+        "end_sample",
+        "plotted_pixels",
+        "lead_bounding_box",
+        "text_bounding_box",
+    ):
         assert key in lead
     assert doc["x_grid"] == pytest.approx(5 * 200 / 25.4, abs=1e-3)
     y, x = lead["plotted_pixels"][0]

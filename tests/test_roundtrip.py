@@ -48,9 +48,16 @@ class FakeDigitizer:
         rng = np.random.default_rng(len(self.calls))
         sig = np.roll(np.nan_to_num(t.signals), 3, axis=0) + rng.normal(0, 0.02, t.signals.shape)
         step = max(1, round(t.fs / fs))
-        return Digitized(Record(sig[::step], t.fs / step, name="whatever"),
-                         dict.fromkeys(LEADS, 0.8), np.zeros((1, 1, 3), np.uint8), np.eye(3),
-                         8.0, "3x4+II", [], notes=["fake"])  # fmt: skip
+        return Digitized(
+            Record(sig[::step], t.fs / step, name="whatever"),
+            dict.fromkeys(LEADS, 0.8),
+            np.zeros((1, 1, 3), np.uint8),
+            np.eye(3),
+            8.0,
+            "3x4+II",
+            [],
+            notes=["fake"],
+        )
 
 
 def install(mp: pytest.MonkeyPatch, refuse: tuple[str, ...] = ()) -> FakeDigitizer:
@@ -70,8 +77,20 @@ def cli_run(tmp_path_factory):
     out = root / "out"
     with pytest.MonkeyPatch.context() as mp:
         fake = install(mp, refuse=(UNREADABLE,))
-        status = main(["roundtrip", str(bad), "--synthetic", "3", "--preset", "clean",
-                       "--out", str(out), "--html", str(root / "r.html")])  # fmt: skip
+        status = main(
+            [
+                "roundtrip",
+                str(bad),
+                "--synthetic",
+                "3",
+                "--preset",
+                "clean",
+                "--out",
+                str(out),
+                "--html",
+                str(root / "r.html"),
+            ]
+        )
     return {"root": root, "out": out, "status": status, "fake": fake}
 
 
@@ -97,7 +116,11 @@ def test_cli_writes_samples_digitized_records_and_a_report(cli_run):
     assert report["intervals"]["agreement"]["RR"]["n"] == 2
     r = report["roundtrip"]
     assert (r["n_images"], r["n_digitized"], r["n_unreadable"], r["n_failed_records"]) == (
-        4, 2, 1, 1)  # fmt: skip
+        4,
+        2,
+        1,
+        1,
+    )
     assert r["preset"] == "clean"
     errors = " ".join(report["errors"])
     assert "broken.hea" in errors and "synth00001" in errors and "0 dB" in errors
@@ -126,14 +149,16 @@ def test_cli_prints_summary_and_skipped_lines(tmp_path, capsys):
     bad.write_text("")
     with pytest.MonkeyPatch.context() as mp:
         install(mp)
-        status = main(["roundtrip", str(bad), "--synthetic", "1", "--out", str(tmp_path / "o"),
-                       "--fs", "250"])  # fmt: skip
+        status = main(
+            ["roundtrip", str(bad), "--synthetic", "1", "--out", str(tmp_path / "o"), "--fs", "250"]
+        )
     cap = capsys.readouterr()
     assert status == 2
     assert "mean SNR (Challenge 2024)" in cap.out and "\nQT " in cap.out
     assert "images: 2 (1 digitized, 0 unreadable, 1 records failed)" in cap.out
-    assert any(line.startswith("skipped ") and "broken.hea" in line
-               for line in cap.err.splitlines())  # fmt: skip
+    assert any(
+        line.startswith("skipped ") and "broken.hea" in line for line in cap.err.splitlines()
+    )
     assert cap.err.strip().splitlines()[-1].startswith("ecgkit: error: 1 of 2 images")
     # --fs 250: the estimate was written at 250 Hz and resampled to the truth's 500 Hz
     report = json.loads((tmp_path / "o" / "report.json").read_text())
@@ -172,8 +197,9 @@ def test_records_in_memory_several_images_and_progress(monkeypatch):
     fake = install(monkeypatch)
     stages = []
     recs = [builtin_record(0), builtin_record(0)]  # same name twice: made unique
-    res = rt.roundtrip_records(recs, images_per_record=2,
-                               progress=lambda s, d, t, r: stages.append((s, d, t)))  # fmt: skip
+    res = rt.roundtrip_records(
+        recs, images_per_record=2, progress=lambda s, d, t, r: stages.append((s, d, t))
+    )
     names = [r.name for r in res.images]
     assert names == ["synth00000-0", "synth00000-1", "synth00000_-0", "synth00000_-1"]
     assert all(c[1] is bytes for c in fake.calls)  # the encoded image, as a user uploads it
@@ -191,10 +217,10 @@ def test_no_usable_record_raises_a_user_error(tmp_path):
         rt.roundtrip([bad])
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_real_digitizer_round_trip_on_two_built_in_records(tmp_path, capsys):
-    status = main(["roundtrip", "--synthetic", "2", "--preset", "clean",
-                   "--out", str(tmp_path)])  # fmt: skip
+    status = main(["roundtrip", "--synthetic", "2", "--preset", "clean", "--out", str(tmp_path)])
     assert status == 0, capsys.readouterr().err
     report = json.loads((tmp_path / "report.json").read_text())
     r = report["roundtrip"]

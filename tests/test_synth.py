@@ -230,9 +230,16 @@ def test_intervals_recovered_by_neurokit2(
 ) -> None:
     nk = pytest.importorskip("neurokit2")
     params = SynthParams(
-        heart_rate=hr, axis=axis, pr_interval=pr, qrs_duration=qrs, qt_interval=qt,
-        hrv=0.02, noise=0.0, duration=10.0, fs=500.0,
-    )  # fmt: skip
+        heart_rate=hr,
+        axis=axis,
+        pr_interval=pr,
+        qrs_duration=qrs,
+        qt_interval=qt,
+        hrv=0.02,
+        noise=0.0,
+        duration=10.0,
+        fs=500.0,
+    )
     rec = synthesize(params, rng=np.random.default_rng(int(hr)))
     sig, fs = _lead(rec, "II"), int(rec.fs)
     with warnings.catch_warnings():

@@ -139,8 +139,9 @@ def page_targets(page, rect) -> tuple[np.ndarray, np.ndarray]:
     return out, near
 
 
-def make_crops(index: int, seed: int, n_crops: int, data_dir: str | None,
-               real: list[str]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def make_crops(
+    index: int, seed: int, n_crops: int, data_dir: str | None, real: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Crops of one generated page.
 
     Parameters
@@ -175,8 +176,9 @@ def make_crops(index: int, seed: int, n_crops: int, data_dir: str | None,
     img = rect.image
     h, w = img.shape[:2]
     if h < CROP_H + 2 or w < CROP_W + 2:
-        return np.zeros((0, CROP_H, CROP_W, 3), np.uint8), np.zeros((0, CROP_H, 2 * CROP_W),
-                                                                    np.uint8)  # fmt: skip
+        return np.zeros((0, CROP_H, CROP_W, 3), np.uint8), np.zeros(
+            (0, CROP_H, 2 * CROP_W), np.uint8
+        )
     on = np.argwhere((target[:, ::2] > 200) & (target[:, ::2] != IGNORE))
     xs, ts = [], []
     for _ in range(n_crops):
@@ -199,8 +201,15 @@ def _work(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     return make_crops(*args)
 
 
-def build(out: str | Path, pages: int, *, seed: int = 0, n_crops: int = 24,
-          data_dir: str | None = None, workers: int = 2) -> Path:  # fmt: skip
+def build(
+    out: str | Path,
+    pages: int,
+    *,
+    seed: int = 0,
+    n_crops: int = 24,
+    data_dir: str | None = None,
+    workers: int = 2,
+) -> Path:
     """Build a training set of ``pages`` pages and save it as one ``.npz``.
 
     Parameters
@@ -239,8 +248,12 @@ def build(out: str | Path, pages: int, *, seed: int = 0, n_crops: int = 24,
             ts.append(t)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, x=np.concatenate(xs), t=np.concatenate(ts),
-             crc=np.array([zlib.crc32(np.concatenate(xs).tobytes())]))  # fmt: skip
+    np.savez(
+        out,
+        x=np.concatenate(xs),
+        t=np.concatenate(ts),
+        crc=np.array([zlib.crc32(np.concatenate(xs).tobytes())]),
+    )
     return out
 
 
@@ -255,5 +268,4 @@ if __name__ == "__main__":
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--data", default=os.environ.get("ECGKIT_DATA", "../shared/data/records"))
     a = ap.parse_args()
-    print(build(a.out, a.pages, seed=a.seed, n_crops=a.crops, data_dir=a.data,
-                workers=a.workers))  # fmt: skip
+    print(build(a.out, a.pages, seed=a.seed, n_crops=a.crops, data_dir=a.data, workers=a.workers))

@@ -40,18 +40,22 @@ class TraceNet(nn.Module):
     def __init__(self, c: int = 8) -> None:
         super().__init__()
         relu = nn.ReLU(inplace=True)
-        self.full = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), relu,
-                                  nn.Conv2d(c, c, 3, padding=1), relu)  # fmt: skip
+        self.full = nn.Sequential(
+            nn.Conv2d(3, c, 3, padding=1), relu, nn.Conv2d(c, c, 3, padding=1), relu
+        )
         c2 = 2 * c
         self.coarse = nn.Sequential(
-            nn.Conv2d(c, c2, 3, stride=2, padding=1), relu,
-            nn.Conv2d(c2, c2, 3, padding=2, dilation=2), relu,
-            nn.Conv2d(c2, c2, 3, padding=4, dilation=4), relu,
-            nn.Conv2d(c2, c2, 3, padding=8, dilation=8), relu,
-        )  # fmt: skip
+            nn.Conv2d(c, c2, 3, stride=2, padding=1),
+            relu,
+            nn.Conv2d(c2, c2, 3, padding=2, dilation=2),
+            relu,
+            nn.Conv2d(c2, c2, 3, padding=4, dilation=4),
+            relu,
+            nn.Conv2d(c2, c2, 3, padding=8, dilation=8),
+            relu,
+        )
         self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
-        self.fuse = nn.Sequential(nn.Conv2d(c + c2, c, 3, padding=1), relu,
-                                  nn.Conv2d(c, 2, 1))  # fmt: skip
+        self.fuse = nn.Sequential(nn.Conv2d(c + c2, c, 3, padding=1), relu, nn.Conv2d(c, 2, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` in 0..1 -> ``(N, 2, H, W)`` logits (H and W even)."""
@@ -94,9 +98,17 @@ def centre_error(logits: torch.Tensor, target: torch.Tensor) -> float:
     return float(err.median())
 
 
-def train(data: str | Path, *, out: str | Path = DEFAULT_OUT, minutes: float = 30.0,
-          seed: int = 0, batch: int = 24, lr: float = 3e-3, channels: int = 8,
-          threads: int = 2) -> dict:  # fmt: skip
+def train(
+    data: str | Path,
+    *,
+    out: str | Path = DEFAULT_OUT,
+    minutes: float = 30.0,
+    seed: int = 0,
+    batch: int = 24,
+    lr: float = 3e-3,
+    channels: int = 8,
+    threads: int = 2,
+) -> dict:
     """Train from a crops file, export ONNX, and return the training log.
 
     Parameters
@@ -132,8 +144,13 @@ def train(data: str | Path, *, out: str | Path = DEFAULT_OUT, minutes: float = 3
     budget = minutes * 60.0
     start = time.perf_counter()
     n_params = sum(p.numel() for p in model.parameters())
-    log: dict = {"seed": seed, "crops": int(n), "params": n_params, "steps": [],
-                 "channels": channels}  # fmt: skip
+    log: dict = {
+        "seed": seed,
+        "crops": int(n),
+        "params": n_params,
+        "steps": [],
+        "channels": channels,
+    }
 
     def batch_of(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         xb = torch.from_numpy(x_all[idx]).permute(0, 3, 1, 2).float() / 255.0
@@ -163,9 +180,13 @@ def train(data: str | Path, *, out: str | Path = DEFAULT_OUT, minutes: float = 3
             model.eval()
             with torch.no_grad():
                 lv = interleave(model(xv))
-                entry = {"step": step, "seconds": round(time.perf_counter() - start, 1),
-                         "loss": float(loss), "val_loss": float(loss_fn(lv, tv)),
-                         "val_centre_err_px": centre_error(lv, tv)}  # fmt: skip
+                entry = {
+                    "step": step,
+                    "seconds": round(time.perf_counter() - start, 1),
+                    "loss": float(loss),
+                    "val_loss": float(loss_fn(lv, tv)),
+                    "val_centre_err_px": centre_error(lv, tv),
+                }
             log["steps"].append(entry)
             print(json.dumps(entry), flush=True)
     log["total_steps"] = step
@@ -191,9 +212,16 @@ def export(model: nn.Module, out: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
     dummy = torch.zeros(1, 3, 96, 128)
-    torch.onnx.export(model, (dummy,), str(out), input_names=["image"], output_names=["logits"],
-                      dynamic_axes={"image": {2: "h", 3: "w"}, "logits": {2: "h", 3: "w"}},
-                      opset_version=17, dynamo=False)  # fmt: skip
+    torch.onnx.export(
+        model,
+        (dummy,),
+        str(out),
+        input_names=["image"],
+        output_names=["logits"],
+        dynamic_axes={"image": {2: "h", 3: "w"}, "logits": {2: "h", 3: "w"}},
+        opset_version=17,
+        dynamo=False,
+    )
     return out
 
 
@@ -209,8 +237,16 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
-    train(a.data, out=a.out, minutes=a.minutes, seed=a.seed, batch=a.batch, lr=a.lr,
-          channels=a.channels, threads=a.threads)  # fmt: skip
+    train(
+        a.data,
+        out=a.out,
+        minutes=a.minutes,
+        seed=a.seed,
+        batch=a.batch,
+        lr=a.lr,
+        channels=a.channels,
+        threads=a.threads,
+    )
 
 
 if __name__ == "__main__":

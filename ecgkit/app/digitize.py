@@ -145,8 +145,14 @@ def confidence_table(result: pipeline.Digitized) -> list[dict[str, Any]]:
     signals = result.record.signals
     for k, lead in enumerate(LEADS):
         n = int(np.isfinite(signals[:, k]).sum())
-        rows.append({"lead": lead, "confidence": round(float(result.confidence.get(lead, 0.0)), 3),
-                     "read": n > 0, "samples": n})  # fmt: skip
+        rows.append(
+            {
+                "lead": lead,
+                "confidence": round(float(result.confidence.get(lead, 0.0)), 3),
+                "read": n > 0,
+                "samples": n,
+            }
+        )
     return rows
 
 
@@ -163,13 +169,16 @@ def summary_line(result: pipeline.Digitized, name: str) -> str:
     str
     """
     n_read = int(result.record.present.sum())
-    return (f"{name}: layout {result.layout}, mean confidence "
-            f"{mean_confidence(result.confidence):.2f}, {n_read} of 12 leads, "
-            f"{result.seconds:.1f} s")  # fmt: skip
+    return (
+        f"{name}: layout {result.layout}, mean confidence "
+        f"{mean_confidence(result.confidence):.2f}, {n_read} of 12 leads, "
+        f"{result.seconds:.1f} s"
+    )
 
 
-def digitize_image(source: Any, *, name: str, fs: float = 500.0, model: Any = None,
-                   check: bool = True) -> DigitizeView:  # fmt: skip
+def digitize_image(
+    source: Any, *, name: str, fs: float = 500.0, model: Any = None, check: bool = True
+) -> DigitizeView:
     """Read, check and digitize one image; build the overlay and the downloads.
 
     Parameters
@@ -232,15 +241,25 @@ def signals_figure(record: Record, *, title: str | None = None) -> Any:
     t = np.arange(record.n_samples) / record.fs
     for k, lead in enumerate(LEADS):
         fig.add_trace(
-            go.Scatter(x=t, y=record.signals[:, k], mode="lines", name=lead, showlegend=False,
-                       line={"width": 1, "color": "#1f2937"},
-                       hovertemplate=f"{lead}: %{{y:.3f}} mV at %{{x:.3f}} s<extra></extra>"),
-            row=k + 1, col=1,
-        )  # fmt: skip
+            go.Scatter(
+                x=t,
+                y=record.signals[:, k],
+                mode="lines",
+                name=lead,
+                showlegend=False,
+                line={"width": 1, "color": "#1f2937"},
+                hovertemplate=f"{lead}: %{{y:.3f}} mV at %{{x:.3f}} s<extra></extra>",
+            ),
+            row=k + 1,
+            col=1,
+        )
         fig.update_yaxes(title_text=lead, title_standoff=2, row=k + 1, col=1)
     fig.update_xaxes(title_text="seconds", row=len(LEADS), col=1)
-    fig.update_layout(height=90 * len(LEADS), margin={"l": 50, "r": 10, "t": 40, "b": 40},
-                      title=title or f"{record.name}: 12 leads, mV, {record.fs:g} Hz")  # fmt: skip
+    fig.update_layout(
+        height=90 * len(LEADS),
+        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        title=title or f"{record.name}: 12 leads, mV, {record.fs:g} Hz",
+    )
     return fig
 
 
@@ -372,9 +391,11 @@ def batch_zip(
                 _wfdb_into_zip(zf, result.record, name)
                 zf.writestr(f"{name}.csv", record_csv(result.record))
                 conf = ",".join(f"{float(result.confidence.get(lead, 0.0)):.3f}" for lead in LEADS)
-                rows.append(f'"{file_name}",{name},{result.layout},'
-                            f"{mean_confidence(result.confidence):.3f},{conf},"
-                            f"{result.seconds:.2f}")  # fmt: skip
+                rows.append(
+                    f'"{file_name}",{name},{result.layout},'
+                    f"{mean_confidence(result.confidence):.3f},{conf},"
+                    f"{result.seconds:.2f}"
+                )
             except EcgkitError as exc:
                 message = str(exc)
                 if not message.startswith(f"{file_name}: "):

@@ -73,7 +73,7 @@ def example(n: int = 3) -> Evaluation:
         rng = np.random.default_rng(i)
         sig = np.roll(ref.signals, 4, axis=0) * 0.97 + rng.normal(0, 0.02, ref.signals.shape)
         if i == 2:
-            sig[:, LEADS.index("V4"):] = np.nan
+            sig[:, LEADS.index("V4") :] = np.nan
         refs.append(ref)
         ests.append(Record(sig, ref.fs, name=ref.name))
     report = evaluate_records(refs, ests)
@@ -112,10 +112,16 @@ def match_by_name(
             f"name (references: {', '.join(ref_names[:5])}; digitized: "
             f"{', '.join(list(by_name)[:5])})"
         )
-    unmatched = [f"reference {n}: no digitized record of this name (scored as 0 dB)"
-                 for n in ref_names if n not in by_name]  # fmt: skip
-    unmatched += [f"digitized {n}: no reference of this name (not scored)"
-                  for n in by_name if n not in ref_names]  # fmt: skip
+    unmatched = [
+        f"reference {n}: no digitized record of this name (scored as 0 dB)"
+        for n in ref_names
+        if n not in by_name
+    ]
+    unmatched += [
+        f"digitized {n}: no reference of this name (not scored)"
+        for n in by_name
+        if n not in ref_names
+    ]
     return list(references), [by_name.get(n) for n in ref_names], unmatched
 
 
@@ -125,8 +131,11 @@ RECORD_SUFFIXES = (".hea", ".dat", ".mat", ".zip")
 
 def _read(files: Mapping[str, bytes]) -> tuple[list[Record], list[str]]:
     """Records in uploaded files; a file of another type (a PDF, an image) is refused."""
-    errors = [f"{name}: not a WFDB record file (upload .hea with .dat or .mat, or a .zip)"
-              for name in files if not name.lower().endswith(RECORD_SUFFIXES)]  # fmt: skip
+    errors = [
+        f"{name}: not a WFDB record file (upload .hea with .dat or .mat, or a .zip)"
+        for name in files
+        if not name.lower().endswith(RECORD_SUFFIXES)
+    ]
     good = {n: b for n, b in files.items() if n.lower().endswith(RECORD_SUFFIXES)}
     if not good:
         return [], errors
@@ -168,11 +177,13 @@ def evaluate_uploads(
     messages = [f"reference upload: {m}" for m in ref_errors]
     messages += [f"digitized upload: {m}" for m in est_errors]
     if not refs:
-        raise EcgkitError("no reference record could be read: "
-                          + ("; ".join(ref_errors) or "no files"))
+        raise EcgkitError(
+            "no reference record could be read: " + ("; ".join(ref_errors) or "no files")
+        )
     if not ests:
-        raise EcgkitError("no digitized record could be read: "
-                          + ("; ".join(est_errors) or "no files"))
+        raise EcgkitError(
+            "no digitized record could be read: " + ("; ".join(est_errors) or "no files")
+        )
     refs, paired, unmatched = match_by_name(refs, ests)
     report = evaluate_records(refs, paired, lead=lead, progress=progress)
     report["errors"] = messages + unmatched
@@ -223,13 +234,16 @@ def run_roundtrip(
             progress(0.9 + 0.1 * done / total, f"scoring {done} of {total}")
 
     try:
-        res = roundtrip_records(records, preset=preset, images_per_record=images_per_record,
-                                seed=seed, progress=step)  # fmt: skip
+        res = roundtrip_records(
+            records, preset=preset, images_per_record=images_per_record, seed=seed, progress=step
+        )
     except NotImplementedError:
         raise EcgkitError("the digitizer is not available in this installation yet") from None
     n = len(res.images)
-    label = (f"round trip: {n} image(s) with preset {preset}, "
-             f"{res.report['roundtrip']['n_digitized']} digitized")  # fmt: skip
+    label = (
+        f"round trip: {n} image(s) with preset {preset}, "
+        f"{res.report['roundtrip']['n_digitized']} digitized"
+    )
     return Evaluation(res.report, res.references, res.estimates, label, res.messages)
 
 
@@ -270,17 +284,29 @@ def interval_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         ``interval``, ``n``, ``failed``, ``bias``, ``sd``, ``loa_lower``, ``loa_upper``,
         ``mae`` (ms) and ``r``.
     """
+
     def r(v: Any, digits: int = 1) -> Any:
         return None if v is None else round(float(v), digits)
 
     rows = []
     for name in INTERVALS:
-        a = {k: (v if k.startswith("n") else r(v, 3 if k == "pearson_r" else 1))
-             for k, v in report["intervals"]["agreement"][name].items()}  # fmt: skip
-        rows.append({"interval": name, "n": a["n"], "failed": a["n_failed"],
-                     "bias (ms)": a["bias"], "SD (ms)": a["sd"], "LoA low (ms)": a["loa_lower"],
-                     "LoA high (ms)": a["loa_upper"], "MAE (ms)": a["mae"],
-                     "r": a["pearson_r"]})  # fmt: skip
+        a = {
+            k: (v if k.startswith("n") else r(v, 3 if k == "pearson_r" else 1))
+            for k, v in report["intervals"]["agreement"][name].items()
+        }
+        rows.append(
+            {
+                "interval": name,
+                "n": a["n"],
+                "failed": a["n_failed"],
+                "bias (ms)": a["bias"],
+                "SD (ms)": a["sd"],
+                "LoA low (ms)": a["loa_lower"],
+                "LoA high (ms)": a["loa_upper"],
+                "MAE (ms)": a["mae"],
+                "r": a["pearson_r"],
+            }
+        )
     return rows
 
 
@@ -295,8 +321,9 @@ def snr_matrix(report: Mapping[str, Any]) -> np.ndarray:
     -------
     numpy.ndarray
     """
-    return np.array([[np.nan if v is None else v for v in r["snr_db"]]
-                     for r in report["records"]], float).reshape(-1, len(LEADS))  # fmt: skip
+    return np.array(
+        [[np.nan if v is None else v for v in r["snr_db"]] for r in report["records"]], float
+    ).reshape(-1, len(LEADS))
 
 
 def interval_values(report: Mapping[str, Any], name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -313,8 +340,10 @@ def interval_values(report: Mapping[str, Any], name: str) -> tuple[np.ndarray, n
     tuple of numpy.ndarray
     """
     iv = report["intervals"]
-    return tuple(np.array([np.nan if v is None else v for v in iv[side][name]], float)
-                 for side in ("reference_ms", "estimate_ms"))  # type: ignore[return-value]  # fmt: skip
+    return tuple(
+        np.array([np.nan if v is None else v for v in iv[side][name]], float)
+        for side in ("reference_ms", "estimate_ms")
+    )  # type: ignore[return-value]
 
 
 def image_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -332,10 +361,15 @@ def image_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for im in report.get("roundtrip", {}).get("images", []):
         conf = [v for v in im["confidence"].values() if v is not None]
-        rows.append({"image": im["name"], "status": im["status"],
-                     "mean confidence": round(float(np.mean(conf)), 3) if conf else None,
-                     "seconds": round(im["seconds"], 2),
-                     "notes": "; ".join(im["notes"]) or im["message"]})  # fmt: skip
+        rows.append(
+            {
+                "image": im["name"],
+                "status": im["status"],
+                "mean confidence": round(float(np.mean(conf)), 3) if conf else None,
+                "seconds": round(im["seconds"], 2),
+                "notes": "; ".join(im["notes"]) or im["message"],
+            }
+        )
     return rows
 
 

@@ -58,8 +58,9 @@ def preview(
     -------
     Preview
     """
-    clean, page = make_sample_pair(record, preset=preset, overrides=overrides, seed=seed,
-                                   index=index)  # fmt: skip
+    clean, page = make_sample_pair(
+        record, preset=preset, overrides=overrides, seed=seed, index=index
+    )
     notes = list(page.parameters["record_notes"])
     if page.parameters["artifacts"]:
         names = ", ".join(a["name"] for a in page.parameters["artifacts"])
@@ -111,9 +112,15 @@ def artifact_controls(preset: str) -> list[ArtifactControl]:
         strength = spec["strength"] if spec else 0.5
         if isinstance(strength, dict):
             strength = (strength["min"] + strength["max"]) / 2
-        out.append(ArtifactControl(name, REGISTRY[name].stage, spec is not None,
-                                   float(spec["probability"]) if spec else 0.0,
-                                   round(float(strength), 2)))  # fmt: skip
+        out.append(
+            ArtifactControl(
+                name,
+                REGISTRY[name].stage,
+                spec is not None,
+                float(spec["probability"]) if spec else 0.0,
+                round(float(strength), 2),
+            )
+        )
     return out
 
 
@@ -145,8 +152,7 @@ def artifact_overrides(
             if c.in_preset:
                 out[c.name] = {"probability": 0.0, "strength": value}
             continue
-        out[c.name] = {"probability": 1.0 if not c.in_preset else c.probability,
-                       "strength": value}  # fmt: skip
+        out[c.name] = {"probability": 1.0 if not c.in_preset else c.probability, "strength": value}
     return out
 
 

@@ -95,8 +95,10 @@ def register(cls: type[Artifact]) -> type[Artifact]:
     if not cls.name or cls.name in REGISTRY:
         raise ValueError(f"artifact {cls.__name__}: name {cls.name!r} missing or taken")
     if not issubclass(cls, (GeometricArtifact, PhotometricArtifact)):
-        raise TypeError(f"artifact {cls.__name__}: derive from GeometricArtifact (it moves the "
-                        "paper) or PhotometricArtifact (it changes pixels only)")
+        raise TypeError(
+            f"artifact {cls.__name__}: derive from GeometricArtifact (it moves the "
+            "paper) or PhotometricArtifact (it changes pixels only)"
+        )
     REGISTRY[cls.name] = cls()
     return cls
 
@@ -156,8 +158,9 @@ def apply_artifacts(
     _load()
     unknown = sorted(set(config) - set(REGISTRY))
     if unknown:
-        raise EcgkitError(f"unknown artifacts {', '.join(unknown)}; known: "
-                          f"{', '.join(artifact_names())}")  # fmt: skip
+        raise EcgkitError(
+            f"unknown artifacts {', '.join(unknown)}; known: {', '.join(artifact_names())}"
+        )
     applied: list[dict[str, Any]] = []
     for name in artifact_names():
         if name not in config:

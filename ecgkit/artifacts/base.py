@@ -118,19 +118,33 @@ def warp_page(
     if background is not None:
         if background.shape[:2] != (out_h, out_w):
             raise ValueError(f"background is {background.shape[:2]}, need {(out_h, out_w)}")
-        image = cv2.remap(page.image, map_x, map_y, cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        image = cv2.remap(
+            page.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         # where the output comes from outside the page, show the background
-        outside = cv2.remap(np.full((h, w), 255, np.uint8), map_x, map_y, cv2.INTER_NEAREST,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+        outside = cv2.remap(
+            np.full((h, w), 255, np.uint8),
+            map_x,
+            map_y,
+            cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
         cv2.bitwise_not(outside, dst=outside)
         cv2.copyTo(background, outside, image)
     else:
         fill = tuple(int(v) for v in fill_rgb)
-        image = cv2.remap(page.image, map_x, map_y, cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=fill)  # fmt: skip
-    mask = cv2.remap(page.mask, map_x, map_y, cv2.INTER_NEAREST,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+        image = cv2.remap(
+            page.image,
+            map_x,
+            map_y,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=fill,
+        )
+    mask = cv2.remap(
+        page.mask, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
     out = copy.copy(page)
     out.image, out.mask = image, mask
     out.leads = []
@@ -240,8 +254,9 @@ class GeometricArtifact(Artifact):
         CoordinateMap
         """
 
-    def warp_options(self, page: Page, params: dict[str, Any],
-                     cmap: CoordinateMap) -> dict[str, Any]:
+    def warp_options(
+        self, page: Page, params: dict[str, Any], cmap: CoordinateMap
+    ) -> dict[str, Any]:
         """Keyword arguments for :func:`warp_page` (``fill_rgb``, ``background``).
 
         Parameters
@@ -259,8 +274,7 @@ class GeometricArtifact(Artifact):
         """
         return {}
 
-    def finish(self, warped: Page, page: Page, params: dict[str, Any],
-               cmap: CoordinateMap) -> Page:
+    def finish(self, warped: Page, page: Page, params: dict[str, Any], cmap: CoordinateMap) -> Page:
         """Photometric touches after the warp (shading...); the truth must not move.
 
         Parameters

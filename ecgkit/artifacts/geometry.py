@@ -109,8 +109,10 @@ class Rotation(GeometricArtifact):
             "angle_deg": round_param(rng.uniform(-6, 6) * s, 6),
             "shear": round_param(rng.uniform(-0.02, 0.02) * s, 6),
             "scale": round_param(1.0 + rng.uniform(-0.04, 0.02) * s, 6),
-            "shift": [round_param(rng.uniform(-0.02, 0.02) * s, 6),
-                      round_param(rng.uniform(-0.02, 0.02) * s, 6)],
+            "shift": [
+                round_param(rng.uniform(-0.02, 0.02) * s, 6),
+                round_param(rng.uniform(-0.02, 0.02) * s, 6),
+            ],
             "fill_rgb": [int(np.clip(round(lid + t), 0, 255)) for t in tint],
             "edge_shadow": round_param(rng.uniform(0.1, 0.6) * min(1.0, 4 * s), 6),
         }
@@ -132,13 +134,13 @@ class Rotation(GeometricArtifact):
         h, w = page.image.shape[:2]
         return FastHomographyMap(self.matrix(params, w, h))
 
-    def warp_options(self, page: Page, params: dict[str, Any],
-                     cmap: CoordinateMap) -> dict[str, Any]:
+    def warp_options(
+        self, page: Page, params: dict[str, Any], cmap: CoordinateMap
+    ) -> dict[str, Any]:
         """The uncovered border shows the scanner lid."""
         return {"fill_rgb": tuple(int(v) for v in params["fill_rgb"])}
 
-    def finish(self, warped: Page, page: Page, params: dict[str, Any],
-               cmap: CoordinateMap) -> Page:
+    def finish(self, warped: Page, page: Page, params: dict[str, Any], cmap: CoordinateMap) -> Page:
         """A thin shadow along the paper's edge."""
         out = warped
         if params["edge_shadow"] > 0:
@@ -204,8 +206,9 @@ class Perspective(GeometricArtifact):
         kind = str(rng.choice(BACKGROUNDS))
         pair = BACKGROUND_COLOURS[kind][int(rng.integers(len(BACKGROUND_COLOURS[kind])))]
         jitter = rng.uniform(-12, 12) + rng.uniform(-4, 4, 3)
-        light_rgb, dark_rgb = (np.clip(np.rint(np.add(c, jitter)), 0, 255).astype(int).tolist()
-                               for c in pair)  # fmt: skip
+        light_rgb, dark_rgb = (
+            np.clip(np.rint(np.add(c, jitter)), 0, 255).astype(int).tolist() for c in pair
+        )
         if kind == "wood":
             period, angle = rng.uniform(14, 40), rng.uniform(-90, 90)
         elif kind == "cloth":
@@ -248,8 +251,9 @@ class Perspective(GeometricArtifact):
         cw, ch = (int(v) for v in params["canvas"])
         return FastHomographyMap(self.matrix(params, w, h), size=(cw, ch))
 
-    def warp_options(self, page: Page, params: dict[str, Any],
-                     cmap: CoordinateMap) -> dict[str, Any]:
+    def warp_options(
+        self, page: Page, params: dict[str, Any], cmap: CoordinateMap
+    ) -> dict[str, Any]:
         """The desk shows where the page is not."""
         cw, ch = (int(v) for v in params["canvas"])
         bg = make_background(params["background"], cw, ch, np.asarray(params["quad"]))
@@ -276,8 +280,9 @@ def _curl_profile(t: np.ndarray, radius: float, theta_end: float) -> tuple[np.nd
 class _FieldArtifact(GeometricArtifact):
     """An artifact given by a displacement field and a shading field on the output grid."""
 
-    def fields(self, params: dict[str, Any], width: int, height: int,
-               px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def fields(
+        self, params: dict[str, Any], width: int, height: int, px_per_mm: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Displacement nodes ``(h, w, 2)`` (output to input, px) and shading, ~1 mm apart.
 
         Parameters
@@ -302,8 +307,7 @@ class _FieldArtifact(GeometricArtifact):
         u, shade = self.fields(params, w, h, float(page.px_per_mm))
         return _ShadedDisplacementMap(u, (w, h), shade)
 
-    def finish(self, warped: Page, page: Page, params: dict[str, Any],
-               cmap: CoordinateMap) -> Page:
+    def finish(self, warped: Page, page: Page, params: dict[str, Any], cmap: CoordinateMap) -> Page:
         """Shade the displaced page (shading moves no truth)."""
         if isinstance(cmap, _ShadedDisplacementMap):
             shade = cmap.shade
@@ -380,8 +384,13 @@ class Curl(_FieldArtifact):
         c = image_corners(width, height) @ n - params["start"]
         return float(max(c.max(), 1.0)), float(max(-c.min(), 1.0))
 
-    def fields(self, params: dict[str, Any], width: int, height: int, px_per_mm: float,
-               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def fields(
+        self,
+        params: dict[str, Any],
+        width: int,
+        height: int,
+        px_per_mm: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Displacement nodes and shading of these parameters (see the base class)."""
         gw, gh = grid_shape(width, height, 8.0 * px_per_mm / _REF_PPMM)
         xs, ys = node_positions(gw, width), node_positions(gh, height)
@@ -408,18 +417,28 @@ class Curl(_FieldArtifact):
         lam = np.maximum(-np.sin(theta) * ln + np.cos(theta) * lz, 0.0)
         amb = params["ambient"]
         # paper lifted off the glass (or the desk) gets less light: height in mm
-        lift = np.abs(tm) * np.where(theta != 0, (1 - np.cos(theta)) / np.maximum(
-            np.abs(theta), 1e-9), 0.0) / px_per_mm  # fmt: skip
+        lift = (
+            np.abs(tm)
+            * np.where(theta != 0, (1 - np.cos(theta)) / np.maximum(np.abs(theta), 1e-9), 0.0)
+            / px_per_mm
+        )
         shade = (amb + (1 - amb) * lam / max(lz, 1e-3)) * (
-            1 - params["lift_dark"] * (1 - np.exp(-lift / params["lift_mm"])))  # fmt: skip
+            1 - params["lift_dark"] * (1 - np.exp(-lift / params["lift_mm"]))
+        )
         return u.astype(np.float32), shade.astype(np.float32)
 
 
 # --------------------------------------------------------------------------- wrinkles
 
 
-def _crumple_slope(rng: np.random.Generator, xs: np.ndarray, ys: np.ndarray, count: int,
-                   px_per_mm: float, light_deg: float) -> np.ndarray:  # fmt: skip
+def _crumple_slope(
+    rng: np.random.Generator,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    count: int,
+    px_per_mm: float,
+    light_deg: float,
+) -> np.ndarray:
     """Slope towards the light of paper crumpled then flattened: ``count`` straight creases.
 
     Each crease is a kink ``a |s|`` across a random line (``s`` the distance to it), faded out
@@ -490,8 +509,13 @@ class Wrinkles(_FieldArtifact):
             "crumple": round_param(rng.uniform(0.02, 0.08) * s, 6),
         }
 
-    def fields(self, params: dict[str, Any], width: int, height: int, px_per_mm: float,
-               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def fields(
+        self,
+        params: dict[str, Any],
+        width: int,
+        height: int,
+        px_per_mm: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Displacement nodes and shading of these parameters (see the base class)."""
         rng = np.random.default_rng(params["seed"])
         scale = params["scale_mm"] * px_per_mm  # px between random nodes of the big octave
@@ -513,10 +537,15 @@ class Wrinkles(_FieldArtifact):
         gy, gx = np.gradient(z, ys, xs)
         la = math.radians(params["light_deg"])
         # white paper cannot get whiter: centre the shading below 1 so both sides show
-        shade = 1.0 - params["shade"] - params["crumple"] + _normalised(
-            gx * math.cos(la) + gy * math.sin(la), params["shade"])  # fmt: skip
-        crumple = _crumple_slope(rng, xs, ys, int(params["creases"]), px_per_mm,
-                                 params["light_deg"])  # fmt: skip
+        shade = (
+            1.0
+            - params["shade"]
+            - params["crumple"]
+            + _normalised(gx * math.cos(la) + gy * math.sin(la), params["shade"])
+        )
+        crumple = _crumple_slope(
+            rng, xs, ys, int(params["creases"]), px_per_mm, params["light_deg"]
+        )
         shade += _normalised(crumple, params["crumple"])
         return u, shade
 
@@ -566,29 +595,34 @@ class Creases(GeometricArtifact):
             along_mid = (other - 1) / 2
             c = pos * (n[0] if vertical else n[1]) + along_mid * (n[1] if vertical else n[0])
             step = rng.uniform(0.5, 2.0) * s * k * rng.choice([-1.0, 1.0])
-            folds.append({
-                "normal": [round_param(n[0], 6), round_param(n[1], 6)],
-                "offset": round_param(c, 4),
-                "step_px": round_param(step, 6),
-                "width_px": round_param(max(2.5 * k, 1.6 * abs(step)) * rng.uniform(1.0, 1.6), 6),
-                "shadow": round_param(rng.uniform(0.04, 0.16) * s, 6),
-                "shadow_px": round_param(rng.uniform(6, 30) * k, 6),
-                "ridge": round_param(rng.uniform(0.02, 0.08) * s, 6),
-                "line": round_param(rng.uniform(0.03, 0.15) * s, 6),
-                "side": int(rng.choice([-1, 1])),
-                "seed": draw_seed(rng, _SEED_HIGH),
-            })  # fmt: skip
+            folds.append(
+                {
+                    "normal": [round_param(n[0], 6), round_param(n[1], 6)],
+                    "offset": round_param(c, 4),
+                    "step_px": round_param(step, 6),
+                    "width_px": round_param(
+                        max(2.5 * k, 1.6 * abs(step)) * rng.uniform(1.0, 1.6), 6
+                    ),
+                    "shadow": round_param(rng.uniform(0.04, 0.16) * s, 6),
+                    "shadow_px": round_param(rng.uniform(6, 30) * k, 6),
+                    "ridge": round_param(rng.uniform(0.02, 0.08) * s, 6),
+                    "line": round_param(rng.uniform(0.03, 0.15) * s, 6),
+                    "side": int(rng.choice([-1, 1])),
+                    "seed": draw_seed(rng, _SEED_HIGH),
+                }
+            )
         return {"pattern": pattern, "folds": folds}
 
     def coordinate_map(self, page: Page, params: dict[str, Any]) -> CreaseMap:
         """The folds' steps as a :class:`~ecgkit.artifacts.maps.CreaseMap`."""
         height, width = page.image.shape[:2]
-        folds = [(f["normal"][0], f["normal"][1], f["offset"], f["step_px"], f["width_px"])
-                 for f in params["folds"]]  # fmt: skip
+        folds = [
+            (f["normal"][0], f["normal"][1], f["offset"], f["step_px"], f["width_px"])
+            for f in params["folds"]
+        ]
         return CreaseMap(folds, (width, height))
 
-    def finish(self, warped: Page, page: Page, params: dict[str, Any],
-               cmap: CoordinateMap) -> Page:
+    def finish(self, warped: Page, page: Page, params: dict[str, Any], cmap: CoordinateMap) -> Page:
         """Shade along each fold (in place on the warped image; the truth stays)."""
         h, w = page.image.shape[:2]
         k = _scale_for(page)
@@ -611,12 +645,14 @@ class Creases(GeometricArtifact):
                 side = s * np.float32(f["side"])
                 flank = np.tanh(side * np.float32(1.0 / (0.7 * k)))
                 shade = 1.0 - f["shadow"] * np.exp(-np.abs(side) / f["shadow_px"]) * (
-                    0.6 + 0.4 * flank)  # fmt: skip
+                    0.6 + 0.4 * flank
+                )
                 shade += f["ridge"] * np.exp(-np.square((side + 1.5 * k) / (0.8 * k)))
                 shade -= f["line"] * np.exp(-np.square(side / (0.7 * k)))
                 m = mod[:, None] if abs(nx) >= abs(ny) else mod[None, :]
                 shade = 1.0 + (shade - 1.0) * m
                 sub = image[region]
-                image[region] = cv2.multiply(sub, cv2.merge([shade.astype(np.float32)] * 3),
-                                             dtype=cv2.CV_8U)  # fmt: skip
+                image[region] = cv2.multiply(
+                    sub, cv2.merge([shade.astype(np.float32)] * 3), dtype=cv2.CV_8U
+                )
         return out

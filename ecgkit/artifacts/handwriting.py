@@ -41,8 +41,11 @@ _F = 3  # supersampling factor for strokes
 # a1 > a0) and "S x y x y ..." (smooth curve through the points).
 _GLYPHS: dict[str, tuple[float, str]] = {
     "A": (7, "M0 0 L3.5 10 L7 0; M1.4 4 L5.6 4"),
-    "B": (6, "M0 0 L0 10 L3.2 10 A3.2 7.6 2.4 2.4 90 -90 L0 5.2; "
-             "M0 5.2 L3.4 5.2 A3.4 2.6 2.6 2.6 90 -90 L0 0"),
+    "B": (
+        6,
+        "M0 0 L0 10 L3.2 10 A3.2 7.6 2.4 2.4 90 -90 L0 5.2; "
+        "M0 5.2 L3.4 5.2 A3.4 2.6 2.6 2.6 90 -90 L0 0",
+    ),
     "C": (7, "A3.8 5 3.8 5 50 310"),
     "D": (6.5, "M0 0 L0 10 L2.5 10 A2.5 5 4 5 90 -90 L0 0"),
     "E": (5.5, "M5.5 10 L0 10 L0 0 L5.5 0; M0 5.2 L4.2 5.2"),
@@ -99,8 +102,11 @@ _GLYPHS: dict[str, tuple[float, str]] = {
     "3": (5.6, "A2.7 7.6 2.5 2.4 150 -90 A2.7 2.6 2.9 2.6 90 -150"),
     "4": (6, "M4.4 0 L4.4 10 L0 3 L6 3"),
     "5": (5.6, "M5.2 10 L1.1 10 L0.6 5.6 A2.8 3.1 2.9 3.1 125 -150"),
-    "6": (5.6, "M4.8 9.6 S3 10 1.4 8.8 0.4 6.5 0.1 4 0.4 1.6 1.5 0.2 3 0 4.5 0.6 5.4 2.2 "
-               "5.2 4 4 5.4 2.6 5.6 1.2 5 0.3 3.6"),
+    "6": (
+        5.6,
+        "M4.8 9.6 S3 10 1.4 8.8 0.4 6.5 0.1 4 0.4 1.6 1.5 0.2 3 0 4.5 0.6 5.4 2.2 "
+        "5.2 4 4 5.4 2.6 5.6 1.2 5 0.3 3.6",
+    ),
     "7": (5.6, "M0 10 L5.6 10 L1.8 0"),
     "8": (5.6, "A2.8 7.6 2.3 2.4 270 630 A2.8 2.6 2.8 2.6 90 450"),
     "9": (5.6, "A2.7 7 2.6 3 0 360 L5 0"),
@@ -136,8 +142,15 @@ def _catmull_rom(points: np.ndarray, per_segment: int = 6) -> np.ndarray:
     out = []
     for i in range(1, len(p) - 2):
         p0, p1, p2, p3 = p[i - 1], p[i], p[i + 1], p[i + 2]
-        out.append(0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
-                          + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3))  # fmt: skip
+        out.append(
+            0.5
+            * (
+                (2 * p1)
+                + (-p0 + p2) * t
+                + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+                + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3
+            )
+        )
     out.append(points[-1:])
     return np.concatenate(out)
 
@@ -289,14 +302,22 @@ def _render(
     low = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     # ink density: pressure along the strokes and small skips of a ballpoint
     dens = 1.0 - pressure * 0.4 * np.clip(0.5 + 0.5 * smooth_noise(rng, h, w, 5 * width), 0, 1)
-    skips = np.clip(cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32),
-                                     (0, 0), max(0.6, width * 0.35)) * 2.5 - 1.4, 0, 1)  # fmt: skip
+    skips = np.clip(
+        cv2.GaussianBlur(
+            rng.standard_normal((h, w)).astype(np.float32), (0, 0), max(0.6, width * 0.35)
+        )
+        * 2.5
+        - 1.4,
+        0,
+        1,
+    )
     low *= dens * (1.0 - 0.5 * pressure * skips)
     return np.clip(low * 1.15, 0, 1), x0, y0
 
 
-def _place(points: np.ndarray, x: float, y: float, unit: float, slant: float,
-           angle_deg: float) -> np.ndarray:  # fmt: skip
+def _place(
+    points: np.ndarray, x: float, y: float, unit: float, slant: float, angle_deg: float
+) -> np.ndarray:
     """Font units (y up) -> page pixels: slant, scale, rotate, move to the anchor."""
     u = points[:, 0] + slant * points[:, 1]
     v = -points[:, 1]
@@ -381,14 +402,22 @@ def _scribble_strokes(item: dict[str, Any], rng: np.random.Generator) -> list[np
     loops = h * rng.uniform(0.0, 0.12, cycles)
     b = np.interp(t, centres, heights)
     a = np.interp(t, centres, loops)
-    run = np.stack([start + v * t + a * np.sin(2 * np.pi * t),
-                    b * 0.5 * (1 - np.cos(2 * np.pi * t))], 1)  # fmt: skip
+    run = np.stack(
+        [start + v * t + a * np.sin(2 * np.pi * t), b * 0.5 * (1 - np.cos(2 * np.pi * t))], 1
+    )
     run[:, 1] += np.cumsum(rng.normal(0, 0.004 * h, len(t)))
     strokes.append(run)
     if item.get("flourish", True):
         end = run[-1]
-        pts = np.array([end, end + [0.15 * h, -0.35 * h], [w * 0.5, -0.45 * h],
-                        [w * 0.05, -0.3 * h], [w * rng.uniform(0.6, 1.0), -0.25 * h]])
+        pts = np.array(
+            [
+                end,
+                end + [0.15 * h, -0.35 * h],
+                [w * 0.5, -0.45 * h],
+                [w * 0.05, -0.3 * h],
+                [w * rng.uniform(0.6, 1.0), -0.25 * h],
+            ]
+        )
         strokes.append(_catmull_rom(pts, 8))
     ang = math.radians(item["angle"])
     c, s = math.cos(ang), math.sin(ang)
@@ -411,8 +440,9 @@ def _item_strokes(item: dict[str, Any], rng: np.random.Generator) -> list[np.nda
     if kind == "text":
         strokes, _ = text_strokes(item["text"], rng, jitter=item["jitter"])
         unit = item["size"] / 10.0
-        return [_place(s, item["x"], item["y"], unit, item["slant"], item["angle"])
-                for s in strokes]  # fmt: skip
+        return [
+            _place(s, item["x"], item["y"], unit, item["slant"], item["angle"]) for s in strokes
+        ]
     if kind == "circle":
         return _ellipse_strokes(item, rng)
     if kind == "arrow":
@@ -430,13 +460,55 @@ def _item_strokes(item: dict[str, Any], rng: np.random.Generator) -> list[np.nda
 # what a reader writes
 
 _PENS = {"blue": (20, 45, 150), "black": (28, 28, 38), "red": (165, 15, 30)}
-_NOTES = ("AF?", "old MI", "STEMI", "repeat ECG", "cf. prior", "NSR", "LBBB", "RBBB",
-          "ST elev.", "ST dep.", "Q waves", "LVH", "ischaemia?", "inf. MI", "ant. STEMI",
-          "pericarditis?", "TWI", "normal", "no change", "see echo", "call cardio", "PVC",
-          "AFL?", "SVT?", "1st deg AVB", "QTc long", "K+?", "trop?", "artefact",
-          "lead reversal?", "post-PCI", "pre-op", "ECG #2", "seen", "ok", "LAD?", "WPW?",
-          "Brugada?", "no acute change", "D/W Dr. K", "ST elevation", "sinus brady",
-          "noisy", "repeat", "urgent", "N/A", "not paced")  # fmt: skip
+_NOTES = (
+    "AF?",
+    "old MI",
+    "STEMI",
+    "repeat ECG",
+    "cf. prior",
+    "NSR",
+    "LBBB",
+    "RBBB",
+    "ST elev.",
+    "ST dep.",
+    "Q waves",
+    "LVH",
+    "ischaemia?",
+    "inf. MI",
+    "ant. STEMI",
+    "pericarditis?",
+    "TWI",
+    "normal",
+    "no change",
+    "see echo",
+    "call cardio",
+    "PVC",
+    "AFL?",
+    "SVT?",
+    "1st deg AVB",
+    "QTc long",
+    "K+?",
+    "trop?",
+    "artefact",
+    "lead reversal?",
+    "post-PCI",
+    "pre-op",
+    "ECG #2",
+    "seen",
+    "ok",
+    "LAD?",
+    "WPW?",
+    "Brugada?",
+    "no acute change",
+    "D/W Dr. K",
+    "ST elevation",
+    "sinus brady",
+    "noisy",
+    "repeat",
+    "urgent",
+    "N/A",
+    "not paced",
+)
 _MARKS = ("STE", "Q", "?", "TWI", "PVC", "ST", "!", "delta", "STD", "P?", "U wave")
 _INITIALS = ("JS", "A.K.", "MR", "T.B.", "RP", "LG", "HN", "dr. S", "KO")
 
@@ -483,10 +555,14 @@ class _Planner:
 
     def _base(self, kind: str) -> dict[str, Any]:
         rng = self.rng
-        return {"type": kind, **self.pen,
-                "width": round_param(self.width * rng.uniform(0.9, 1.1), 2),
-                "opacity": self.opacity, "pressure": round_param(rng.uniform(0.3, 1.0), 2),
-                "seed": draw_seed(rng)}  # fmt: skip
+        return {
+            "type": kind,
+            **self.pen,
+            "width": round_param(self.width * rng.uniform(0.9, 1.1), 2),
+            "opacity": self.opacity,
+            "pressure": round_param(rng.uniform(0.3, 1.0), 2),
+            "seed": draw_seed(rng),
+        }
 
     def note_text(self) -> str:
         rng = self.rng
@@ -496,8 +572,9 @@ class _Planner:
             return str(rng.choice(["HR ", "HR ", "rate ", ""])) + str(rate)
         return str(rng.choice(_NOTES))
 
-    def text(self, text: str, x: float, y: float, size: float | None = None,
-             angle: float | None = None) -> dict[str, Any] | None:  # fmt: skip
+    def text(
+        self, text: str, x: float, y: float, size: float | None = None, angle: float | None = None
+    ) -> dict[str, Any] | None:
         """A text item with its baseline-left at ``(x, y)``, kept on the page."""
         rng = self.rng
         size = size or self.size * rng.uniform(0.85, 1.15)
@@ -512,9 +589,17 @@ class _Planner:
                 return None
         self.taken.append(box)
         item = self._base("text")
-        item.update({"text": text, "x": round_param(x, 2), "y": round_param(y, 2),
-                     "size": round_param(size, 2), "angle": round_param(angle, 2),
-                     "slant": self.slant, "jitter": self.jitter})  # fmt: skip
+        item.update(
+            {
+                "text": text,
+                "x": round_param(x, 2),
+                "y": round_param(y, 2),
+                "size": round_param(size, 2),
+                "angle": round_param(angle, 2),
+                "slant": self.slant,
+                "jitter": self.jitter,
+            }
+        )
         return item
 
     def lead_window(self) -> tuple[Any, np.ndarray, np.ndarray] | None:
@@ -568,14 +653,17 @@ class _Planner:
         a = (xs.max() - xs.min()) / 2 * 1.1 + pad
         b = max((ys.max() - ys.min()) / 2 * 1.15 + pad, 3 * self.ppmm)
         item = self._base("circle")
-        item.update({
-            "centre": [round_param(cx, 2), round_param(cy, 2)],
-            "axes": [round_param(a, 2), round_param(b, 2)],
-            "angle": round_param(rng.normal(0, 6), 2), "start": round_param(rng.uniform(0, 360), 2),
-            "sweep": round_param(rng.uniform(330, 420), 2),
-            "wobble": round_param(rng.uniform(0.01, 0.05), 2),
-            "spiral": round_param(rng.uniform(-0.07, 0.07), 3),
-        })  # fmt: skip
+        item.update(
+            {
+                "centre": [round_param(cx, 2), round_param(cy, 2)],
+                "axes": [round_param(a, 2), round_param(b, 2)],
+                "angle": round_param(rng.normal(0, 6), 2),
+                "start": round_param(rng.uniform(0, 360), 2),
+                "sweep": round_param(rng.uniform(330, 420), 2),
+                "wobble": round_param(rng.uniform(0.01, 0.05), 2),
+                "spiral": round_param(rng.uniform(-0.07, 0.07), 3),
+            }
+        )
         out = [item]
         if rng.random() < 0.6:
             t = self.text(str(rng.choice(_MARKS)), cx + a * 0.75, cy - b * 0.8)
@@ -597,11 +685,15 @@ class _Planner:
         tail = np.clip(tail, [10, 10], [self.w - 10, self.h - 10])
         tip = tip + (tail - tip) / (np.hypot(*(tail - tip)) or 1.0) * self.ppmm * 0.8
         item = self._base("arrow")
-        item.update({"start": [round_param(tail[0], 2), round_param(tail[1], 2)],
-                     "end": [round_param(tip[0], 2), round_param(tip[1], 2)],
-                     "bend": round_param(rng.uniform(-0.15, 0.15), 3),
-                     "head": round_param(rng.uniform(1.8, 3.5) * self.ppmm, 2),
-                     "head_angle": round_param(rng.uniform(20, 40), 2)})  # fmt: skip
+        item.update(
+            {
+                "start": [round_param(tail[0], 2), round_param(tail[1], 2)],
+                "end": [round_param(tip[0], 2), round_param(tip[1], 2)],
+                "bend": round_param(rng.uniform(-0.15, 0.15), 3),
+                "head": round_param(rng.uniform(1.8, 3.5) * self.ppmm, 2),
+                "head_angle": round_param(rng.uniform(20, 40), 2),
+            }
+        )
         out = [item]
         if rng.random() < 0.7:
             text = str(rng.choice(_MARKS + ("ST elev.", "PVC", "pacing?", "artefact")))
@@ -613,8 +705,11 @@ class _Planner:
 
     def mark_printed(self) -> list[dict[str, Any]]:
         rng = self.rng
-        printed = [t for t in self.page.texts if t.kind in ("printed", "header")
-                   and t.bbox[2] - t.bbox[0] > 20]  # fmt: skip
+        printed = [
+            t
+            for t in self.page.texts
+            if t.kind in ("printed", "header") and t.bbox[2] - t.bbox[0] > 20
+        ]
         if not printed:
             return self.note()
         tb = printed[int(rng.integers(len(printed)))]
@@ -623,29 +718,50 @@ class _Planner:
         if r < 0.5:
             item = self._base("underline")
             y = y1 + rng.uniform(0.15, 0.6) * (y1 - y0)
-            item.update({"start": [round_param(x0 - rng.uniform(0, 8), 2),
-                                   round_param(y + rng.normal(0, 2), 2)],
-                         "end": [round_param(x1 + rng.uniform(-10, 15), 2),
-                                 round_param(y + rng.normal(0, 3), 2)],
-                         "wave": round_param(rng.uniform(0.3, 1.5), 2),
-                         "curl": round_param(rng.uniform(0, 0.02), 3),
-                         "count": int(1 + (rng.random() < 0.25)),
-                         "spacing": round_param(rng.uniform(3, 6), 2)})  # fmt: skip
+            item.update(
+                {
+                    "start": [
+                        round_param(x0 - rng.uniform(0, 8), 2),
+                        round_param(y + rng.normal(0, 2), 2),
+                    ],
+                    "end": [
+                        round_param(x1 + rng.uniform(-10, 15), 2),
+                        round_param(y + rng.normal(0, 3), 2),
+                    ],
+                    "wave": round_param(rng.uniform(0.3, 1.5), 2),
+                    "curl": round_param(rng.uniform(0, 0.02), 3),
+                    "count": int(1 + (rng.random() < 0.25)),
+                    "spacing": round_param(rng.uniform(3, 6), 2),
+                }
+            )
             return [item]
         if r < 0.75:
             item = self._base("strike-through")
             y = (y0 + y1) / 2
-            item.update({"start": [round_param(x0 - 4, 2), round_param(y + rng.normal(0, 2), 2)],
-                         "end": [round_param(x1 + 4, 2), round_param(y + rng.normal(0, 2), 2)],
-                         "wave": round_param(rng.uniform(0.2, 1.0), 2), "count": 1})  # fmt: skip
+            item.update(
+                {
+                    "start": [round_param(x0 - 4, 2), round_param(y + rng.normal(0, 2), 2)],
+                    "end": [round_param(x1 + 4, 2), round_param(y + rng.normal(0, 2), 2)],
+                    "wave": round_param(rng.uniform(0.2, 1.0), 2),
+                    "count": 1,
+                }
+            )
             out = [item]
-            t = self.text(str(rng.choice(["no", "disagree", "?", "abnormal", "wrong"])),
-                          x1 + self.size * 0.8, y1)  # fmt: skip
+            t = self.text(
+                str(rng.choice(["no", "disagree", "?", "abnormal", "wrong"])),
+                x1 + self.size * 0.8,
+                y1,
+            )
             return out + ([t] if t else [])
         item = self._base("tick")
         sz = (y1 - y0) * rng.uniform(1.0, 1.6)
-        item.update({"x": round_param(x1 + rng.uniform(4, 12), 2), "y": round_param(y1, 2),
-                     "size": round_param(sz, 2)})
+        item.update(
+            {
+                "x": round_param(x1 + rng.uniform(4, 12), 2),
+                "y": round_param(y1, 2),
+                "size": round_param(sz, 2),
+            }
+        )
         return [item]
 
     def signature(self) -> list[dict[str, Any]]:
@@ -660,11 +776,18 @@ class _Planner:
             return []
         self.taken.append(box)
         item = self._base("signature")
-        item.update({"x": round_param(x, 2), "y": round_param(y, 2), "length": round_param(w, 2),
-                     "height": round_param(h, 2),
-                     "angle": round_param(rng.normal(-3, 4), 2), "slant": self.slant,
-                     "flourish": bool(rng.random() < 0.6),
-                     "initial": str(rng.choice(list("ABCDEFGHJKLMNPRSTW")))})  # fmt: skip
+        item.update(
+            {
+                "x": round_param(x, 2),
+                "y": round_param(y, 2),
+                "length": round_param(w, 2),
+                "height": round_param(h, 2),
+                "angle": round_param(rng.normal(-3, 4), 2),
+                "slant": self.slant,
+                "flourish": bool(rng.random() < 0.6),
+                "initial": str(rng.choice(list("ABCDEFGHJKLMNPRSTW"))),
+            }
+        )
         out = [item]
         if rng.random() < 0.6:
             t = self.text(_hand_date(rng), x + w + self.size, y, size=self.size * 0.8)
@@ -730,8 +853,7 @@ class Handwriting(PhotometricArtifact):
             if rendered is None:
                 continue
             alpha, x0, y0 = rendered
-            box = blend_ink(image, alpha * float(item["opacity"]), x0, y0,
-                            tuple(item["colour"]))  # fmt: skip
+            box = blend_ink(image, alpha * float(item["opacity"]), x0, y0, tuple(item["colour"]))
             if box is not None:
                 label = item["text"] if item["type"] == "text" else item["type"]
                 texts.append(TextBox(label, tuple(float(v) for v in box), "handwriting"))

@@ -60,9 +60,7 @@ def blend_ink(
     return (ix0 + c0 - 0.5, iy0 + r0 - 0.5, ix0 + c1 - 0.5, iy0 + r1 - 0.5)
 
 
-def smooth_noise(
-    rng: np.random.Generator, height: int, width: int, cell: float
-) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, height: int, width: int, cell: float) -> np.ndarray:
     """Smooth random field (about unit standard deviation) with features ``cell`` px across.
 
     Parameters

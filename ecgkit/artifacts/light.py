@@ -80,16 +80,22 @@ class Illumination(PhotometricArtifact):
             "gradient": round_param(s * rng.uniform(0.08, 0.35), 6),
             "power": round_param(rng.uniform(0.8, 2.0), 6),
             "vignette": round_param(s * rng.uniform(0.0, 0.25), 6),
-            "vignette_centre": [round_param(aw * rng.uniform(0.3, 0.7), 6),
-                                round_param(ah * rng.uniform(0.3, 0.7), 6)],
+            "vignette_centre": [
+                round_param(aw * rng.uniform(0.3, 0.7), 6),
+                round_param(ah * rng.uniform(0.3, 0.7), 6),
+            ],
             "hot": round_param(s * rng.uniform(0.0, 0.2), 6),
-            "hot_centre": [round_param(aw * rng.uniform(0.0, 1.0), 6),
-                           round_param(ah * rng.uniform(0.0, 1.0), 6)],
+            "hot_centre": [
+                round_param(aw * rng.uniform(0.0, 1.0), 6),
+                round_param(ah * rng.uniform(0.0, 1.0), 6),
+            ],
             "hot_radius": round_param(rng.uniform(0.15, 0.5), 6),
             "max_dark": round_param(0.4 * s, 6),
             "glare": round_param(glare, 6),
-            "glare_centre": [round_param(aw * rng.uniform(0.1, 0.9), 6),
-                             round_param(ah * rng.uniform(0.1, 0.9), 6)],
+            "glare_centre": [
+                round_param(aw * rng.uniform(0.1, 0.9), 6),
+                round_param(ah * rng.uniform(0.1, 0.9), 6),
+            ],
             "glare_radius": round_param(rng.uniform(0.03, 0.09), 6),
         }
 
@@ -123,8 +129,11 @@ class Illumination(PhotometricArtifact):
             wash = (params["glare"] * np.exp(-r2)).astype(np.float32)
             # out = image * (1 - wash) + 255 * wash, on the coarse grid then resized
             image = _multiply(image, cv2.merge([1.0 - wash] * 3))
-            add = cv2.resize(np.clip(255.0 * wash + 0.5, 0, 255).astype(np.uint8), (w, h),
-                             interpolation=cv2.INTER_LINEAR)  # fmt: skip
+            add = cv2.resize(
+                np.clip(255.0 * wash + 0.5, 0, 255).astype(np.uint8),
+                (w, h),
+                interpolation=cv2.INTER_LINEAR,
+            )
             image = cv2.add(image, cv2.merge([add, add, add]))
         return with_image(page, image)
 
@@ -137,8 +146,10 @@ def _ellipse(cx: float, cy: float, a: float, b: float, angle: float, n: int = 20
     t = np.linspace(0, 2 * math.pi, n, endpoint=False)
     ca, sa = math.cos(angle), math.sin(angle)
     x, y = a * np.cos(t), b * np.sin(t)
-    return [[round_param(cx + ca * xi - sa * yi, 5), round_param(cy + sa * xi + ca * yi, 5)]
-            for xi, yi in zip(x, y, strict=True)]  # fmt: skip
+    return [
+        [round_param(cx + ca * xi - sa * yi, 5), round_param(cy + sa * xi + ca * yi, 5)]
+        for xi, yi in zip(x, y, strict=True)
+    ]
 
 
 def _rect(cx: float, cy: float, length: float, width: float, angle: float) -> list:
@@ -154,8 +165,12 @@ def _entry(rng: np.random.Generator, aw: float, ah: float) -> tuple[float, float
     """A point on the page edge and the inward direction (radians) a shadow enters from."""
     side = int(rng.integers(4))
     t = rng.uniform(0.1, 0.9)
-    x, y, inward = [(t * aw, 0.0, math.pi / 2), (aw, t * ah, math.pi),
-                    (t * aw, ah, -math.pi / 2), (0.0, t * ah, 0.0)][side]  # fmt: skip
+    x, y, inward = [
+        (t * aw, 0.0, math.pi / 2),
+        (aw, t * ah, math.pi),
+        (t * aw, ah, -math.pi / 2),
+        (0.0, t * ah, 0.0),
+    ][side]
     return x, y, inward + rng.uniform(-0.5, 0.5)
 
 
@@ -165,8 +180,15 @@ def _hand(rng: np.random.Generator, aw: float, ah: float) -> list[list]:
     size = rng.uniform(0.16, 0.28)  # palm length
     reach = rng.uniform(0.15, 0.4)  # how far the palm centre is inside the page
     px, py = ex + math.cos(a) * reach, ey + math.sin(a) * reach
-    polys = [_rect(ex + math.cos(a) * (reach - size) / 2, ey + math.sin(a) * (reach - size) / 2,
-                   reach + size, size * 0.55, a)]  # fmt: skip
+    polys = [
+        _rect(
+            ex + math.cos(a) * (reach - size) / 2,
+            ey + math.sin(a) * (reach - size) / 2,
+            reach + size,
+            size * 0.55,
+            a,
+        )
+    ]
     polys.append(_ellipse(px, py, size * 0.5, size * 0.42, a))
     spread = rng.uniform(0.05, 0.2)
     for k in range(4):
@@ -211,8 +233,9 @@ def _edge(rng: np.random.Generator, aw: float, ah: float) -> list[list]:
     for t in np.linspace(-1, 1, 9):
         lateral = t * far
         d = depth + bend * (1 - t * t) * far
-        pts.append([round_param(ex + ca * d - sa * lateral, 5),
-                    round_param(ey + sa * d + ca * lateral, 5)])
+        pts.append(
+            [round_param(ex + ca * d - sa * lateral, 5), round_param(ey + sa * d + ca * lateral, 5)]
+        )
     pts.append([round_param(ex - ca * far + sa * far, 5), round_param(ey - sa * far - ca * far, 5)])
     pts.append([round_param(ex - ca * far - sa * far, 5), round_param(ey - sa * far + ca * far, 5)])
     return [pts]
@@ -247,10 +270,14 @@ class Shadow(PhotometricArtifact):
             "shape": shape,
             "polygons": polys,
             "softness": round_param(
-                rng.uniform(0.006, 0.03) * (2.0 if shape == "edge" else 1.0), 6),
+                rng.uniform(0.006, 0.03) * (2.0 if shape == "edge" else 1.0), 6
+            ),
             "darkness": round_param(s * rng.uniform(0.15, 0.45), 6),
-            "tint": [1.0, round_param(rng.uniform(0.9, 0.97), 6),
-                     round_param(rng.uniform(0.7, 0.85), 6)],
+            "tint": [
+                1.0,
+                round_param(rng.uniform(0.9, 0.97), 6),
+                round_param(rng.uniform(0.7, 0.85), 6),
+            ],
         }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -261,8 +288,10 @@ class Shadow(PhotometricArtifact):
         scale = np.array([sw / (w / d), sh / (h / d)])  # units -> coarse pixel edges
         mask = np.zeros((sh, sw), np.uint8)
         shift = 4
-        polys = [np.round((np.asarray(p, float) * scale - 0.5) * (1 << shift)).astype(np.int32)
-                 for p in params["polygons"]]  # fmt: skip
+        polys = [
+            np.round((np.asarray(p, float) * scale - 0.5) * (1 << shift)).astype(np.int32)
+            for p in params["polygons"]
+        ]
         for poly in polys:  # one at a time: overlaps must add up, not cancel (even-odd)
             cv2.fillPoly(mask, [poly], 255, cv2.LINE_AA, shift)
         sigma = params["softness"] * sw / (w / d)
@@ -293,8 +322,11 @@ def blackbody_rgb(kelvin: float) -> np.ndarray:
     """
     t = float(np.clip(kelvin, 1000.0, 40000.0)) / 100.0
     r = 255.0 if t <= 66 else 329.698727446 * (t - 60) ** -0.1332047592
-    g = (99.4708025861 * math.log(t) - 161.1195681661 if t <= 66
-         else 288.1221695283 * (t - 60) ** -0.0755148492)  # fmt: skip
+    g = (
+        99.4708025861 * math.log(t) - 161.1195681661
+        if t <= 66
+        else 288.1221695283 * (t - 60) ** -0.0755148492
+    )
     if t >= 66:
         b = 255.0
     elif t <= 19:

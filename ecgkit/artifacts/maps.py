@@ -74,8 +74,12 @@ class _Bilinear:
         self.gw, self.gh, self.stride = gw, gh, gw + 2
         self.sx, self.sy = gw / size[0], gh / size[1]
 
-    def __call__(self, points: np.ndarray, *, gradient: bool = False,
-                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    def __call__(
+        self,
+        points: np.ndarray,
+        *,
+        gradient: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         p = np.asarray(points, dtype=np.float64)
         # grid coordinates, shifted by the padding and clamped into it (the replicated border:
         # there both corners of a cell are equal, so the value is the edge's, the slope 0)
@@ -278,8 +282,9 @@ class CreaseMap(OffsetMap):
         ``(width, height)``.
     """
 
-    def __init__(self, folds: list[tuple[float, float, float, float, float]],
-                 size: tuple[int, int]) -> None:
+    def __init__(
+        self, folds: list[tuple[float, float, float, float, float]], size: tuple[int, int]
+    ) -> None:
         self.folds = [tuple(float(v) for v in f) for f in folds]
         self.size = (int(size[0]), int(size[1]))
         w, h = self.size
@@ -318,9 +323,11 @@ class CreaseMap(OffsetMap):
         ys = np.arange(height, dtype=np.float64)
         lin, const = self.lin, self.const
         mx = ((1 + lin[0, 0]) * xs + const[0]).astype(np.float32)[None, :] + (
-            lin[0, 1] * ys).astype(np.float32)[:, None]
+            lin[0, 1] * ys
+        ).astype(np.float32)[:, None]
         my = (lin[1, 0] * xs + const[1]).astype(np.float32)[None, :] + (
-            (1 + lin[1, 1]) * ys).astype(np.float32)[:, None]
+            (1 + lin[1, 1]) * ys
+        ).astype(np.float32)[:, None]
         for nx, ny, c, a, w in self.folds:
             for region, s in fold_slabs(nx, ny, c, w, width, height):
                 step = _smoothstep(s / w)[0] if s is not None else 1.0
@@ -329,8 +336,14 @@ class CreaseMap(OffsetMap):
         return mx, my
 
 
-def fold_slabs(nx: float, ny: float, c: float, w: float, width: int, height: int,
-                ) -> list[tuple[tuple[slice, slice], np.ndarray | None]]:
+def fold_slabs(
+    nx: float,
+    ny: float,
+    c: float,
+    w: float,
+    width: int,
+    height: int,
+) -> list[tuple[tuple[slice, slice], np.ndarray | None]]:
     """Where a fold's step is not 0: a slab (with the signed distance ``s`` in it) where it
     rises, and the rectangle (``s`` None) beyond it where it is 1.
 

@@ -47,8 +47,9 @@ def _edge_distance(width: int, height: int) -> np.ndarray:
     cw, ch = _coarse_size(width, height)
     xs = (np.arange(cw, dtype=np.float32) + 0.5) * (width / cw)
     ys = (np.arange(ch, dtype=np.float32) + 0.5) * (height / ch)
-    return np.minimum(np.minimum(xs[None, :], width - xs[None, :]),
-                      np.minimum(ys[:, None], height - ys[:, None]))  # fmt: skip
+    return np.minimum(
+        np.minimum(xs[None, :], width - xs[None, :]), np.minimum(ys[:, None], height - ys[:, None])
+    )
 
 
 def _multiply_field(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
@@ -58,8 +59,9 @@ def _multiply_field(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     return cv2.multiply(image, field, dtype=cv2.CV_8U)
 
 
-def _crop_bounds(cx: float, cy: float, rx: float, ry: float, w: int, h: int
-                 ) -> tuple[int, int, int, int] | None:  # fmt: skip
+def _crop_bounds(
+    cx: float, cy: float, rx: float, ry: float, w: int, h: int
+) -> tuple[int, int, int, int] | None:
     x0, y0 = max(int(math.floor(cx - rx)), 0), max(int(math.floor(cy - ry)), 0)
     x1, y1 = min(int(math.ceil(cx + rx)) + 1, w), min(int(math.ceil(cy + ry)) + 1, h)
     if x1 <= x0 or y1 <= y0:
@@ -73,12 +75,17 @@ def _changed_box(before: np.ndarray, after: np.ndarray, x0: int, y0: int) -> Box
     rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
     if len(rows) == 0:
         return None
-    return (x0 + float(cols[0]) - 0.5, y0 + float(rows[0]) - 0.5,
-            x0 + float(cols[-1]) + 0.5, y0 + float(rows[-1]) + 0.5)  # fmt: skip
+    return (
+        x0 + float(cols[0]) - 0.5,
+        y0 + float(rows[0]) - 0.5,
+        x0 + float(cols[-1]) + 0.5,
+        y0 + float(rows[-1]) + 0.5,
+    )
 
 
-def _with_texts(page: Page, image: np.ndarray, extra: list[TextBox],
-                hidden: np.ndarray | None = None) -> Page:  # fmt: skip
+def _with_texts(
+    page: Page, image: np.ndarray, extra: list[TextBox], hidden: np.ndarray | None = None
+) -> Page:
     out = with_image(page, image)
     out.texts = [*page.texts, *extra]
     if hidden is not None and hidden.any():  # ink that can no longer be seen is not ink
@@ -130,7 +137,8 @@ class PaperTone(PhotometricArtifact):
             "unevenness": round_param(s * rng.uniform(0.01, 0.045), 4),
             "cell": round_param(min(page.width, page.height) * rng.uniform(0.08, 0.3), 1),
             "edge": round_param(
-                s * rng.uniform(0.03, 0.15) if aged else s * rng.uniform(0, 0.04), 4),
+                s * rng.uniform(0.03, 0.15) if aged else s * rng.uniform(0, 0.04), 4
+            ),
             "edge_width": round_param(rng.uniform(0.02, 0.1), 4),
             "seed": draw_seed(rng),
         }
@@ -226,8 +234,9 @@ class Fading(PhotometricArtifact):
 # stains
 
 
-def _coffee_alpha(spec: dict[str, Any], xs: np.ndarray, ys: np.ndarray,
-                  rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+def _coffee_alpha(
+    spec: dict[str, Any], xs: np.ndarray, ys: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Coffee ring: dark sharp outer edge fading inwards, faint fill, partial arc."""
     cx, cy = spec["centre"]
     dx, dy = xs - cx, ys - cy
@@ -252,8 +261,9 @@ def _coffee_alpha(spec: dict[str, Any], xs: np.ndarray, ys: np.ndarray,
     return np.clip(spec["darkness"] * ring * along * ends + fill, 0, 1)
 
 
-def _water_alpha(spec: dict[str, Any], xs: np.ndarray, ys: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+def _water_alpha(
+    spec: dict[str, Any], xs: np.ndarray, ys: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Water mark: an irregular blot, barely tinted inside, with a darker tide line."""
     cx, cy = spec["centre"]
     R = spec["radius"]
@@ -292,34 +302,42 @@ class Stains(PhotometricArtifact):
             kind = "coffee" if rng.random() < 0.6 else "water"
             cx = rng.uniform(-0.05, 1.05) * page.width
             cy = rng.uniform(-0.05, 1.05) * page.height
-            spec: dict[str, Any] = {"type": kind,
-                                    "centre": [round_param(cx, 1), round_param(cy, 1)],
-                                    "seed": draw_seed(rng)}  # fmt: skip
+            spec: dict[str, Any] = {
+                "type": kind,
+                "centre": [round_param(cx, 1), round_param(cy, 1)],
+                "seed": draw_seed(rng),
+            }
             if kind == "coffee":
                 brown = np.array([150, 98, 52]) + rng.normal(0, 10, 3)
-                spec.update({
-                    "radius": round_param(rng.uniform(18, 42) * ppmm, 1),
-                    "ring_width": round_param(rng.uniform(0.6, 2.2) * ppmm, 2),
-                    "darkness": round_param((0.15 + 0.5 * s) * rng.uniform(0.6, 1.0), 4),
-                    "fill": round_param((0.02 + 0.1 * s) * rng.uniform(0.3, 1.0), 4),
-                    "arc": round_param(360.0 if rng.random() < 0.5 else rng.uniform(120, 330), 1),
-                    "arc_start": round_param(rng.uniform(0, 360), 1),
-                    "wobble": [round_param(v, 5) for v in rng.normal(0, 0.008, 3)],
-                    "phase": [round_param(v, 4) for v in rng.uniform(0, 2 * math.pi, 3)],
-                    "colour": [int(np.clip(v, 60, 220)) for v in brown],
-                })  # fmt: skip
+                spec.update(
+                    {
+                        "radius": round_param(rng.uniform(18, 42) * ppmm, 1),
+                        "ring_width": round_param(rng.uniform(0.6, 2.2) * ppmm, 2),
+                        "darkness": round_param((0.15 + 0.5 * s) * rng.uniform(0.6, 1.0), 4),
+                        "fill": round_param((0.02 + 0.1 * s) * rng.uniform(0.3, 1.0), 4),
+                        "arc": round_param(
+                            360.0 if rng.random() < 0.5 else rng.uniform(120, 330), 1
+                        ),
+                        "arc_start": round_param(rng.uniform(0, 360), 1),
+                        "wobble": [round_param(v, 5) for v in rng.normal(0, 0.008, 3)],
+                        "phase": [round_param(v, 4) for v in rng.uniform(0, 2 * math.pi, 3)],
+                        "colour": [int(np.clip(v, 60, 220)) for v in brown],
+                    }
+                )
             else:
                 tone = np.array([172, 152, 112]) + rng.normal(0, 8, 3)
                 radius = rng.uniform(12, 40) * ppmm
-                spec.update({
-                    "radius": round_param(radius, 1),
-                    "fill": round_param((0.015 + 0.05 * s) * rng.uniform(0.4, 1.0), 4),
-                    "rim": round_param((0.2 + 0.55 * s) * rng.uniform(0.6, 1.0), 4),
-                    "rim_width": round_param(rng.uniform(0.3, 1.1) * ppmm, 2),
-                    "irregularity": round_param(rng.uniform(0.12, 0.35), 4),
-                    "cell": round_param(radius * rng.uniform(0.25, 0.6), 1),
-                    "colour": [int(np.clip(v, 90, 235)) for v in tone],
-                })  # fmt: skip
+                spec.update(
+                    {
+                        "radius": round_param(radius, 1),
+                        "fill": round_param((0.015 + 0.05 * s) * rng.uniform(0.4, 1.0), 4),
+                        "rim": round_param((0.2 + 0.55 * s) * rng.uniform(0.6, 1.0), 4),
+                        "rim_width": round_param(rng.uniform(0.3, 1.1) * ppmm, 2),
+                        "irregularity": round_param(rng.uniform(0.12, 0.35), 4),
+                        "cell": round_param(radius * rng.uniform(0.25, 0.6), 1),
+                        "colour": [int(np.clip(v, 90, 235)) for v in tone],
+                    }
+                )
             stains.append(spec)
         return {"stains": stains}
 
@@ -372,17 +390,21 @@ class Spots(PhotometricArtifact):
         for _ in range(n):
             mould = rng.random() < 0.2
             base = np.array([95, 102, 84] if mould else [158, 108, 60]) + rng.normal(0, 10, 3)
-            clusters.append({
-                "centre": [round_param(rng.uniform(0, page.width), 1),
-                           round_param(rng.uniform(0, page.height), 1)],
-                "spread": round_param(rng.uniform(2, 14) * ppmm, 1),
-                "count": int(rng.integers(5, 15 + int(60 * s))),
-                "size": round_param(rng.uniform(0.12, 0.4) * ppmm, 2),
-                "colour": [int(np.clip(v, 40, 220)) for v in base],
-                "darkness": round_param((0.25 + 0.55 * s) * rng.uniform(0.6, 1.0), 4),
-                "mould": bool(mould),
-                "seed": draw_seed(rng),
-            })  # fmt: skip
+            clusters.append(
+                {
+                    "centre": [
+                        round_param(rng.uniform(0, page.width), 1),
+                        round_param(rng.uniform(0, page.height), 1),
+                    ],
+                    "spread": round_param(rng.uniform(2, 14) * ppmm, 1),
+                    "count": int(rng.integers(5, 15 + int(60 * s))),
+                    "size": round_param(rng.uniform(0.12, 0.4) * ppmm, 2),
+                    "colour": [int(np.clip(v, 40, 220)) for v in base],
+                    "darkness": round_param((0.25 + 0.55 * s) * rng.uniform(0.6, 1.0), 4),
+                    "mould": bool(mould),
+                    "seed": draw_seed(rng),
+                }
+            )
         return {"clusters": clusters}
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
@@ -404,12 +426,22 @@ class Spots(PhotometricArtifact):
             halo = np.zeros_like(core)
             sh = 4
             for (ox, oy), rad, a in zip(off, radii, inten, strict=True):
-                c = (int(round((cl["centre"][0] + ox - x0) * (1 << sh))),
-                     int(round((cl["centre"][1] + oy - y0) * (1 << sh))))  # fmt: skip
-                cv2.circle(core, c, int(round(max(rad, 0.6) * (1 << sh))), float(a), -1,
-                           cv2.LINE_AA, sh)  # fmt: skip
-                cv2.circle(halo, c, int(round(max(rad, 0.6) * 2.4 * (1 << sh))), float(a), -1,
-                           cv2.LINE_AA, sh)  # fmt: skip
+                c = (
+                    int(round((cl["centre"][0] + ox - x0) * (1 << sh))),
+                    int(round((cl["centre"][1] + oy - y0) * (1 << sh))),
+                )
+                cv2.circle(
+                    core, c, int(round(max(rad, 0.6) * (1 << sh))), float(a), -1, cv2.LINE_AA, sh
+                )
+                cv2.circle(
+                    halo,
+                    c,
+                    int(round(max(rad, 0.6) * 2.4 * (1 << sh))),
+                    float(a),
+                    -1,
+                    cv2.LINE_AA,
+                    sh,
+                )
             core = cv2.GaussianBlur(core, (0, 0), 0.7)
             halo = cv2.GaussianBlur(halo, (0, 0), 2.0 + cl["size"])
             blot = 0.5 if cl["mould"] else 0.25
@@ -454,8 +486,7 @@ class Holes(PhotometricArtifact):
         for k in range(count):
             a = (along0 + k * spacing) * ppmm
             d = (inset + skew * (k - (count - 1) / 2) + rng.normal(0, 0.2)) * ppmm
-            x, y = {"left": (d, a), "right": (w - d, a), "top": (a, d),
-                    "bottom": (a, h - d)}[edge]  # fmt: skip
+            x, y = {"left": (d, a), "right": (w - d, a), "top": (a, d), "bottom": (a, h - d)}[edge]
             centres.append([round_param(x, 2), round_param(y, 2)])
         bg = str(rng.choice(list(BACKGROUNDS), p=[0.35, 0.15, 0.2, 0.12, 0.1, 0.08]))
         return {
@@ -605,15 +636,25 @@ class TornCorner(PhotometricArtifact):
         return _with_texts(page, image, extra, hidden)
 
     @staticmethod
-    def _torn(local: np.ndarray, u: np.ndarray, v: np.ndarray, sdist: np.ndarray, a: float,
-              b: float, params: dict[str, Any], rng: np.random.Generator,
-              bg: np.ndarray) -> np.ndarray:  # fmt: skip
+    def _torn(
+        local: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        sdist: np.ndarray,
+        a: float,
+        b: float,
+        params: dict[str, Any],
+        rng: np.random.Generator,
+        bg: np.ndarray,
+    ) -> np.ndarray:
         ch, cw = local.shape[:2]
         norm = math.hypot(a, b)
         tau = np.clip(((a - u) * a + v * b) / (norm * norm), -0.2, 1.2)  # position along it
         idx = np.clip(((tau + 0.2) / 1.4 * 255).astype(np.int32), 0, 255)
-        line = (smooth_noise(rng, 1, 256, 24)[0] * params["roughness"]
-                + smooth_noise(rng, 1, 256, 4)[0] * params["roughness"] * 0.45)  # fmt: skip
+        line = (
+            smooth_noise(rng, 1, 256, 24)[0] * params["roughness"]
+            + smooth_noise(rng, 1, 256, 4)[0] * params["roughness"] * 0.45
+        )
         off = line[idx] - params["bulge"] * norm * 4 * tau * (1 - tau)
         fine = smooth_noise(rng, ch, cw, 2.0) * params["roughness"] * 0.2
         d = sdist + off + fine  # > 0: paper left
@@ -628,8 +669,15 @@ class TornCorner(PhotometricArtifact):
         return paper * keep + beyond * (1 - keep)
 
     @staticmethod
-    def _folded(local: np.ndarray, u: np.ndarray, v: np.ndarray, sdist: np.ndarray,
-                n: np.ndarray, params: dict[str, Any], bg: np.ndarray) -> np.ndarray:  # fmt: skip
+    def _folded(
+        local: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        sdist: np.ndarray,
+        n: np.ndarray,
+        params: dict[str, Any],
+        bg: np.ndarray,
+    ) -> np.ndarray:
         # the flap is the corner triangle reflected across the fold line
         ru = u - 2 * sdist * n[0]
         rv = v - 2 * sdist * n[1]
@@ -638,9 +686,13 @@ class TornCorner(PhotometricArtifact):
         # the flap shows the paper's back, shaded across it, with the print showing through
         map_x = (ru - 0.5).astype(np.float32)
         map_y = (rv - 0.5).astype(np.float32)
-        front = cv2.remap(local, np.broadcast_to(map_x, sdist.shape).copy(),
-                          np.broadcast_to(map_y, sdist.shape).copy(), cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        front = cv2.remap(
+            local,
+            np.broadcast_to(map_x, sdist.shape).copy(),
+            np.broadcast_to(map_y, sdist.shape).copy(),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         back = np.asarray(params["back_rgb"], np.float32)
         diag = float(np.max(np.abs(sdist))) + 1.0
         shade = (0.93 + 0.07 * np.clip(sdist / diag * 3, 0, 1))[:, :, None]

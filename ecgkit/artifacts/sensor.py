@@ -125,8 +125,12 @@ def blur_kernel(kind: str, size: float, angle: float = 0.0) -> np.ndarray:
         px, py = t * math.cos(angle) + half, t * math.sin(angle) + half
         x0, y0 = np.floor(px).astype(int), np.floor(py).astype(int)
         fx, fy = px - x0, py - y0
-        for dx, dy, wgt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
-                            (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):  # fmt: skip
+        for dx, dy, wgt in (
+            (0, 0, (1 - fx) * (1 - fy)),
+            (1, 0, fx * (1 - fy)),
+            (0, 1, (1 - fx) * fy),
+            (1, 1, fx * fy),
+        ):
             np.add.at(k, (np.clip(y0 + dy, 0, n - 1), np.clip(x0 + dx, 0, n - 1)), wgt)
     else:
         raise ValueError(f"unknown blur kernel {kind!r}; valid: defocus, motion")
@@ -166,10 +170,12 @@ def _convolve(image: np.ndarray, kind: str, size: float, angle: float) -> np.nda
         size = math.sqrt(max(size * size - d * d, size * size / 4))
     else:
         size = math.sqrt(max(size * size - 3 * d * d, size * size / 4))
-    small = cv2.resize(image, (max(1, round(w / d)), max(1, round(h / d))),
-                       interpolation=cv2.INTER_AREA)  # fmt: skip
-    small = cv2.filter2D(small, -1, blur_kernel(kind, size / d, angle),
-                         borderType=cv2.BORDER_REFLECT)  # fmt: skip
+    small = cv2.resize(
+        image, (max(1, round(w / d)), max(1, round(h / d))), interpolation=cv2.INTER_AREA
+    )
+    small = cv2.filter2D(
+        small, -1, blur_kernel(kind, size / d, angle), borderType=cv2.BORDER_REFLECT
+    )
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -195,8 +201,12 @@ class Blur(PhotometricArtifact):
         size = 2.0 * sigma if kind == "defocus" else math.sqrt(12.0) * sigma
         if kind == "gaussian":
             size = sigma
-        return {"kind": kind, "sigma": round_param(sigma, 6), "size": round_param(size, 6),
-                "angle": round_param(rng.uniform(0, math.pi), 6)}  # fmt: skip
+        return {
+            "kind": kind,
+            "sigma": round_param(sigma, 6),
+            "size": round_param(size, 6),
+            "angle": round_param(rng.uniform(0, math.pi), 6),
+        }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
         """Convolve the image with the blur kernel."""
@@ -222,20 +232,24 @@ def _profile(rng: np.random.Generator, n: int, knots: int, depth: float) -> np.n
     return np.interp(np.arange(n), np.linspace(0, n - 1, knots), v).astype(np.float32)
 
 
-def _streak(image: np.ndarray, streak: dict[str, Any], vertical: bool,
-            rng: np.random.Generator) -> None:  # fmt: skip
+def _streak(
+    image: np.ndarray, streak: dict[str, Any], vertical: bool, rng: np.random.Generator
+) -> None:
     """Darken (or lighten) a thin band across the image, in place."""
     img = image if vertical else image.transpose(1, 0, 2)  # a view: columns are the streaks
     length, across = img.shape[:2]
     centre = streak["position"] * across - 0.5
     half = streak["width"] / 2
-    c0, c1 = max(int(math.floor(centre - half + 0.5)), 0), min(int(math.floor(centre + half + 0.5)),
-                                                                across - 1)  # fmt: skip
+    c0, c1 = (
+        max(int(math.floor(centre - half + 0.5)), 0),
+        min(int(math.floor(centre + half + 0.5)), across - 1),
+    )
     if c1 < c0:
         return
     cols = np.arange(c0, c1 + 1)
-    cover = np.clip(np.minimum(cols + 0.5, centre + half) - np.maximum(cols - 0.5, centre - half),
-                    0, 1).astype(np.float32)  # fmt: skip
+    cover = np.clip(
+        np.minimum(cols + 0.5, centre + half) - np.maximum(cols - 0.5, centre - half), 0, 1
+    ).astype(np.float32)
     a0, a1 = int(streak["start"] * length), min(int(math.ceil(streak["end"] * length)), length)
     if a1 <= a0:
         return
@@ -299,10 +313,15 @@ class ScannerNoise(PhotometricArtifact):
             end = 1.0 if full else min(1.0, start + rng.uniform(0.2, 0.7))
             dark = rng.random() < 0.75
             amount = s * (rng.uniform(0.08, 0.4) if dark else -rng.uniform(0.15, 0.5))
-            streaks.append({"position": round_param(rng.uniform(0.02, 0.98), 6),
-                            "width": round_param(res * rng.uniform(0.8, 3.0), 6),
-                            "amount": round_param(amount, 6), "start": round_param(start, 6),
-                            "end": round_param(end, 6)})  # fmt: skip
+            streaks.append(
+                {
+                    "position": round_param(rng.uniform(0.02, 0.98), 6),
+                    "width": round_param(res * rng.uniform(0.8, 3.0), 6),
+                    "amount": round_param(amount, 6),
+                    "start": round_param(start, 6),
+                    "end": round_param(end, 6),
+                }
+            )
         return {
             "seed": draw_seed(rng),
             "sigma": round_param(s * rng.uniform(1.0, 3.5), 6),
@@ -326,8 +345,11 @@ class ScannerNoise(PhotometricArtifact):
             sw, sh = max(2, math.ceil(w / step)), max(2, math.ceil(h / step))
             # blurred unit noise has s.d. 1 / (2 sqrt(pi) sigma) = 0.28 for sigma = 1
             tex = cv2.GaussianBlur(_normal(rng, (sh, sw)), (0, 0), 1.0)
-            tex = cv2.resize(tex * np.float32(params["texture"] * _UNIT / 0.28), (w, h),
-                             interpolation=cv2.INTER_LINEAR)  # fmt: skip
+            tex = cv2.resize(
+                tex * np.float32(params["texture"] * _UNIT / 0.28),
+                (w, h),
+                interpolation=cv2.INTER_LINEAR,
+            )
             n_cols = w if vertical else h
             # centred 2 s.d. below 1, so white paper is not clipped on one side only
             unit = _UNIT * (1.0 - 2.0 * params["texture"])
@@ -549,8 +571,10 @@ class Binarize(PhotometricArtifact):
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
         """Grey, (local mean off), noise, contrast ramp, speckle, back to RGB."""
         if params["method"] not in _BINARIZE_METHODS:
-            raise ValueError(f"unknown binarize method {params['method']!r}; "
-                             f"valid: {', '.join(_BINARIZE_METHODS)}")  # fmt: skip
+            raise ValueError(
+                f"unknown binarize method {params['method']!r}; "
+                f"valid: {', '.join(_BINARIZE_METHODS)}"
+            )
         rng = np.random.default_rng(params["seed"])
         h, w = page.image.shape[:2]
         s = float(params["mix"])
@@ -631,10 +655,13 @@ class Jpeg(PhotometricArtifact):
         """Draw the quality and the chroma subsampling."""
         s = float(np.clip(strength, 0.0, 1.0))
         q = 95.0 - 70.0 * s + s * rng.uniform(-5, 5)
-        return {"quality": int(np.clip(round(q), 10, 98)),
-                "subsampling": "420" if rng.random() < 0.25 + 0.65 * s else "444"}  # fmt: skip
+        return {
+            "quality": int(np.clip(round(q), 10, 98)),
+            "subsampling": "420" if rng.random() < 0.25 + 0.65 * s else "444",
+        }
 
     def apply(self, page: Page, params: dict[str, Any]) -> Page:
         """Round-trip the image through JPEG."""
-        return with_image(page, jpeg_roundtrip(page.image, params["quality"],
-                                               params.get("subsampling", "420")))  # fmt: skip
+        return with_image(
+            page, jpeg_roundtrip(page.image, params["quality"], params.get("subsampling", "420"))
+        )

@@ -64,8 +64,18 @@ FONT_FILES: dict[str, tuple[str, float]] = {
     "times-italic": ("STIXGeneralItalic.ttf", 1.0),
 }
 
-_PRINT_FONTS = ("sans", "sans", "sans-condensed", "sans-bold-condensed", "sans-bold", "mono",
-                "mono-bold", "serif", "serif-condensed", "times")  # fmt: skip
+_PRINT_FONTS = (
+    "sans",
+    "sans",
+    "sans-condensed",
+    "sans-bold-condensed",
+    "sans-bold",
+    "mono",
+    "mono-bold",
+    "serif",
+    "serif-condensed",
+    "times",
+)
 _STAMP_FONTS = ("sans-bold", "sans-bold-condensed", "serif-bold", "times-bold", "mono-bold")
 
 
@@ -154,9 +164,15 @@ def _float_box(box: Box) -> Box:
 
 
 def _draw_line(
-    image: np.ndarray, text: str, font: str, size: int, x: int, y: int,
-    rgb: tuple[float, float, float], opacity: float,
-) -> Box | None:  # fmt: skip
+    image: np.ndarray,
+    text: str,
+    font: str,
+    size: int,
+    x: int,
+    y: int,
+    rgb: tuple[float, float, float],
+    opacity: float,
+) -> Box | None:
     """Draw one line of text with its baseline-left anchor at pixel ``(x, y)``."""
     mask, (ax, ay) = text_mask(text, font, size)
     alpha = mask.astype(np.float32) * (opacity / 255.0)
@@ -197,16 +213,54 @@ _TRAILER = (
     "Confirmed by {doctor} on {date}",
     "Referred by: {doctor}",
 )
-_DOCTORS = ("Dr. A. Smith", "Dr. M. Keller", "Dr. R. Patel", "Dr. J. Nguyen", "Dr. L. Garcia",
-            "Dr. S. Okafor", "Dr. K. Johansson", "Dr. P. Rossi", "Dr. H. Tanaka")  # fmt: skip
-_PLACES = ("St. Mary's", "Royal", "City", "University", "Memorial", "Mercy", "Riverside",
-           "County", "St. Vincent's", "Northside", "General")  # fmt: skip
+_DOCTORS = (
+    "Dr. A. Smith",
+    "Dr. M. Keller",
+    "Dr. R. Patel",
+    "Dr. J. Nguyen",
+    "Dr. L. Garcia",
+    "Dr. S. Okafor",
+    "Dr. K. Johansson",
+    "Dr. P. Rossi",
+    "Dr. H. Tanaka",
+)
+_PLACES = (
+    "St. Mary's",
+    "Royal",
+    "City",
+    "University",
+    "Memorial",
+    "Mercy",
+    "Riverside",
+    "County",
+    "St. Vincent's",
+    "Northside",
+    "General",
+)
 _INSTITUTIONS = ("Hospital", "Medical Center", "Heart Institute", "Clinic", "Infirmary")
-_DEPARTMENTS = ("Cardiology", "Emergency Department", "Internal Medicine", "Cardiac ICU",
-                "ECG Laboratory", "Pre-operative Assessment", "Chest Pain Unit")  # fmt: skip
-_DEVICES = ("MAC 5500 HD", "MAC 2000", "MAC 1600", "PageWriter TC70", "PageWriter TC50",
-            "ELI 280", "ELI 250c", "CardioSoft V7", "Cardiovit AT-102 plus", "CP 150",
-            "ECG-2550", "Cardiofax M")  # fmt: skip
+_DEPARTMENTS = (
+    "Cardiology",
+    "Emergency Department",
+    "Internal Medicine",
+    "Cardiac ICU",
+    "ECG Laboratory",
+    "Pre-operative Assessment",
+    "Chest Pain Unit",
+)
+_DEVICES = (
+    "MAC 5500 HD",
+    "MAC 2000",
+    "MAC 1600",
+    "PageWriter TC70",
+    "PageWriter TC50",
+    "ELI 280",
+    "ELI 250c",
+    "CardioSoft V7",
+    "Cardiovit AT-102 plus",
+    "CP 150",
+    "ECG-2550",
+    "Cardiofax M",
+)
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
@@ -264,14 +318,18 @@ def _measurement_lines(vals: dict[str, int], style: str) -> list[list[str]]:
         ]
     if style == "two-lines":
         return [
-            [f"Rate {vals['rate']}   PR {vals['PR']}   QRSD {vals['QRS']}   "
-             f"QT {vals['QT']}   QTc {vals['QTc']}"],
+            [
+                f"Rate {vals['rate']}   PR {vals['PR']}   QRSD {vals['QRS']}   "
+                f"QT {vals['QT']}   QTc {vals['QTc']}"
+            ],
             [f"-- Axis --   P {p}   QRS {q}   T {t}"],
-        ]  # fmt: skip
+        ]
     return [
-        [f"HR {vals['rate']} bpm  PR {vals['PR']} ms  QRS {vals['QRS']} ms  "
-         f"QT/QTc {vals['QT']}/{vals['QTc']} ms  P/QRS/T {p}/{q}/{t}"]
-    ]  # fmt: skip
+        [
+            f"HR {vals['rate']} bpm  PR {vals['PR']} ms  QRS {vals['QRS']} ms  "
+            f"QT/QTc {vals['QT']}/{vals['QTc']} ms  P/QRS/T {p}/{q}/{t}"
+        ]
+    ]
 
 
 def _date(meta: dict[str, Any], rng: np.random.Generator, days_before: int = 0) -> str:
@@ -312,8 +370,17 @@ def _statements(
     elif vals["axis_QRS"] > 100:
         out.append("Right axis deviation")
     if vals["QRS"] >= 120:
-        out.append(str(rng.choice(["Right bundle branch block", "Left bundle branch block",
-                                   "Nonspecific intraventricular conduction delay"])))  # fmt: skip
+        out.append(
+            str(
+                rng.choice(
+                    [
+                        "Right bundle branch block",
+                        "Left bundle branch block",
+                        "Nonspecific intraventricular conduction delay",
+                    ]
+                )
+            )
+        )
     if vals["QTc"] > 470:
         out.append("Prolonged QT")
     n_other = max(0, n - len(out) - 1)
@@ -325,8 +392,9 @@ def _statements(
     out.append(str(rng.choice(_SUMMARY[2:] if abnormal else _SUMMARY[:3])))
     while len(out) < n:
         tpl = str(rng.choice(_TRAILER))
-        line = tpl.format(date=_date(meta, rng, int(rng.integers(30, 900))),
-                          doctor=str(rng.choice(_DOCTORS)))  # fmt: skip
+        line = tpl.format(
+            date=_date(meta, rng, int(rng.integers(30, 900))), doctor=str(rng.choice(_DOCTORS))
+        )
         if line not in out:
             out.append(line)
         else:
@@ -435,10 +503,15 @@ class PrintedText(PhotometricArtifact):
 
         blocks: list[tuple[str, list[list[list[str]]], list[str]]] = []
         if rng.random() < 0.55 + 0.45 * s:
-            style = str(rng.choice(["table", "table-short", "two-lines", "one-line"],
-                                   p=[0.4, 0.25, 0.2, 0.15]))  # fmt: skip
-            forms = [_measurement_lines(vals, st) for st in
-                     dict.fromkeys([style, "two-lines", "one-line"])]  # fmt: skip
+            style = str(
+                rng.choice(
+                    ["table", "table-short", "two-lines", "one-line"], p=[0.4, 0.25, 0.2, 0.15]
+                )
+            )
+            forms = [
+                _measurement_lines(vals, st)
+                for st in dict.fromkeys([style, "two-lines", "one-line"])
+            ]
             blocks.append(("measurements", forms, ["top-left", "bottom-left"]))
         n_stmt = int(round(1 + s * rng.uniform(1.5, 5.0)))
         if rng.random() < 0.4 + 0.6 * s or not blocks:
@@ -451,9 +524,11 @@ class PrintedText(PhotometricArtifact):
             forms = [[[place], [dept]], [[f"{place} - {dept}"]], [[place]]]
             blocks.append(("institution", forms, ["top-right", "bottom-right"]))
         if rng.random() < 0.25 + 0.6 * s:
-            dev = (f"{rng.choice(_DEVICES)}  {rng.choice(['v2.4', '010A', '12SL v241', 'C'])}"
-                   f"   Loc {int(rng.integers(1, 40))}   Room {rng.choice(['ER', 'A', 'B'])}"
-                   f"{int(rng.integers(1, 30))}")  # fmt: skip
+            dev = (
+                f"{rng.choice(_DEVICES)}  {rng.choice(['v2.4', '010A', '12SL v241', 'C'])}"
+                f"   Loc {int(rng.integers(1, 40))}   Room {rng.choice(['ER', 'A', 'B'])}"
+                f"{int(rng.integers(1, 30))}"
+            )
             if rng.random() < 0.5:
                 tech = f"{rng.choice(list('ABCDJKMRST'))}{rng.choice(list('ABDKLMS'))}"
                 dev += f"   Technician: {tech}"
@@ -476,8 +551,14 @@ class PrintedText(PhotometricArtifact):
         boxes = _occupied(page)
         header = [t.bbox for t in page.texts if t.kind == "header"]
         if header:  # the patient header is one column: keep clear of all of it
-            boxes.append((min(b[0] for b in header), min(b[1] for b in header),
-                          max(b[2] for b in header), max(b[3] for b in header)))  # fmt: skip
+            boxes.append(
+                (
+                    min(b[0] for b in header),
+                    min(b[1] for b in header),
+                    max(b[2] for b in header),
+                    max(b[3] for b in header),
+                )
+            )
         occupied = [(b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad) for b in boxes]
         items = []
         for kind, forms, prefs in blocks:
@@ -489,8 +570,12 @@ class PrintedText(PhotometricArtifact):
                     for pref in prefs:
                         band, side = pref.split("-")
                         region = bands[band]
-                        spot = _free_spot(occupied, region, (bw + 2, bh + 2),
-                                          side if band == "top" else f"{side}-bottom")  # fmt: skip
+                        spot = _free_spot(
+                            occupied,
+                            region,
+                            (bw + 2, bh + 2),
+                            side if band == "top" else f"{side}-bottom",
+                        )
                         if spot is not None and side == "right":
                             # right-hand blocks belong at the right edge, not in any gap
                             if spot[0] + bw < region[2] - 0.25 * (region[2] - region[0]):
@@ -525,9 +610,16 @@ class PrintedText(PhotometricArtifact):
             for line in item["lines"]:
                 box = None
                 for text, dx in line["parts"]:
-                    b = _draw_line(image, text, params["font"], int(item["size"]),
-                                   int(item["x"] + dx), int(item["y"] + line["dy"]), rgb,
-                                   float(params["opacity"]))  # fmt: skip
+                    b = _draw_line(
+                        image,
+                        text,
+                        params["font"],
+                        int(item["size"]),
+                        int(item["x"] + dx),
+                        int(item["y"] + line["dy"]),
+                        rgb,
+                        float(params["opacity"]),
+                    )
                     box = _union(box, b)
                 if box is not None:
                     label = "  ".join(t for t, _ in line["parts"])
@@ -546,8 +638,17 @@ _INKS = {
     "purple": (110, 50, 140),
     "black": (40, 40, 50),
 }
-_STAMP_WORDS = ("RECEIVED", "COPY", "REVIEWED", "SCANNED", "FILED", "CONFIDENTIAL",
-                "ENTERED", "URGENT", "VERIFIED")  # fmt: skip
+_STAMP_WORDS = (
+    "RECEIVED",
+    "COPY",
+    "REVIEWED",
+    "SCANNED",
+    "FILED",
+    "CONFIDENTIAL",
+    "ENTERED",
+    "URGENT",
+    "VERIFIED",
+)
 
 
 def _stamp_canvas(spec: dict[str, Any]) -> np.ndarray:
@@ -573,8 +674,9 @@ def _stamp_canvas(spec: dict[str, Any]) -> np.ndarray:
             y0 = int(round(c[1] + dy - tm.shape[0] / 2))
             _paste_max(m, tm, x0, y0)
         return m.astype(np.float32) / 255.0
-    masks = [text_mask(t, font, int(sz))[0] for t, sz in zip(spec["lines"], spec["sizes"],
-                                                               strict=True)]  # fmt: skip
+    masks = [
+        text_mask(t, font, int(sz))[0] for t, sz in zip(spec["lines"], spec["sizes"], strict=True)
+    ]
     gap = int(spec["pad"] * 0.6)
     inner_w = max(tm.shape[1] for tm in masks)
     inner_h = sum(tm.shape[0] for tm in masks) + gap * (len(masks) - 1)
@@ -718,28 +820,41 @@ class Stamp(PhotometricArtifact):
             ink = str(rng.choice(list(_INKS), p=[0.5, 0.25, 0.17, 0.08]))
             font = str(rng.choice(_STAMP_FONTS))
             border = max(2, int(round(rng.uniform(0.5, 1.0) * ppmm)))
-            spec: dict[str, Any] = {"font": font, "border": border, "colour": list(_INKS[ink]),
-                                    "ink": ink}  # fmt: skip
+            spec: dict[str, Any] = {
+                "font": font,
+                "border": border,
+                "colour": list(_INKS[ink]),
+                "ink": ink,
+            }
             if rng.random() < 0.3:
                 radius = int(round(rng.uniform(14, 21) * ppmm))
                 dept = str(rng.choice(_DEPARTMENTS)).upper()
                 place = f"{rng.choice(_PLACES)} {rng.choice(_INSTITUTIONS)}".upper()
-                spec.update({
-                    "type": "round", "radius": radius,
-                    "ring_px": int(round(radius * rng.uniform(0.24, 0.3))),
-                    "ring_top": f"{dept}", "ring_bottom": f"* {place} *",
-                    "ring_size": int(round(radius * rng.uniform(0.15, 0.18))),
-                    "lines": [str(rng.choice(["ECG", "CARDIOLOGY", "RECEIVED", "COPY"])),
-                              _stamp_date(rng, meta)],
-                    "size": int(round(radius * rng.uniform(0.14, 0.18))),
-                })  # fmt: skip
+                spec.update(
+                    {
+                        "type": "round",
+                        "radius": radius,
+                        "ring_px": int(round(radius * rng.uniform(0.24, 0.3))),
+                        "ring_top": f"{dept}",
+                        "ring_bottom": f"* {place} *",
+                        "ring_size": int(round(radius * rng.uniform(0.15, 0.18))),
+                        "lines": [
+                            str(rng.choice(["ECG", "CARDIOLOGY", "RECEIVED", "COPY"])),
+                            _stamp_date(rng, meta),
+                        ],
+                        "size": int(round(radius * rng.uniform(0.14, 0.18))),
+                    }
+                )
                 # shrink the ring text until it fits its half circle
                 text_r = radius - border - spec["ring_px"] / 2
                 for key in ("ring_top", "ring_bottom"):
                     while spec["ring_size"] > 8:
-                        wtot = sum(text_mask(ch, font, spec["ring_size"])[0].shape[1] * 1.12
-                                   if ch.strip() else spec["ring_size"] * 0.35
-                                   for ch in spec[key])  # fmt: skip
+                        wtot = sum(
+                            text_mask(ch, font, spec["ring_size"])[0].shape[1] * 1.12
+                            if ch.strip()
+                            else spec["ring_size"] * 0.35
+                            for ch in spec[key]
+                        )
                         if wtot < math.pi * text_r * 0.85:
                             break
                         spec["ring_size"] -= 1
@@ -749,8 +864,10 @@ class Stamp(PhotometricArtifact):
                 big = int(round(rng.uniform(5.5, 9.0) * ppmm))
                 small = int(round(big * rng.uniform(0.45, 0.6)))
                 lines, sizes = [word], [big]
-                if word in ("RECEIVED", "REVIEWED", "SCANNED", "FILED", "ENTERED", "VERIFIED") \
-                        or rng.random() < 0.3:
+                if (
+                    word in ("RECEIVED", "REVIEWED", "SCANNED", "FILED", "ENTERED", "VERIFIED")
+                    or rng.random() < 0.3
+                ):
                     lines.append(_stamp_date(rng, meta))
                     sizes.append(small)
                 if word == "REVIEWED" and rng.random() < 0.6:
@@ -759,21 +876,30 @@ class Stamp(PhotometricArtifact):
                 elif rng.random() < 0.3:
                     lines.insert(0, str(rng.choice(_DEPARTMENTS)).upper())
                     sizes.insert(0, small)
-                spec.update({"type": "box", "lines": lines, "sizes": sizes,
-                             "pad": int(round(big * rng.uniform(0.25, 0.45))),
-                             "frame": bool(rng.random() < 0.85),
-                             "double": bool(rng.random() < 0.3)})  # fmt: skip
-            spec.update({
-                "angle": round_param(
-                    rng.normal(0, 9) if rng.random() < 0.8 else rng.uniform(-35, 35), 4),
-                "opacity": round_param(0.55 + 0.4 * s * rng.uniform(0.6, 1.0), 4),
-                "unevenness": round_param(rng.uniform(0.15, 0.6), 4),
-                "tilt": round_param(rng.uniform(0.0, 0.6), 4),
-                "tilt_angle": round_param(rng.uniform(0, 2 * math.pi), 4),
-                "grain_threshold": round_param(rng.uniform(0.35, 1.2), 4),
-                "spread": round_param(rng.uniform(0.4, 0.9), 4),
-                "seed": draw_seed(rng),
-            })  # fmt: skip
+                spec.update(
+                    {
+                        "type": "box",
+                        "lines": lines,
+                        "sizes": sizes,
+                        "pad": int(round(big * rng.uniform(0.25, 0.45))),
+                        "frame": bool(rng.random() < 0.85),
+                        "double": bool(rng.random() < 0.3),
+                    }
+                )
+            spec.update(
+                {
+                    "angle": round_param(
+                        rng.normal(0, 9) if rng.random() < 0.8 else rng.uniform(-35, 35), 4
+                    ),
+                    "opacity": round_param(0.55 + 0.4 * s * rng.uniform(0.6, 1.0), 4),
+                    "unevenness": round_param(rng.uniform(0.15, 0.6), 4),
+                    "tilt": round_param(rng.uniform(0.0, 0.6), 4),
+                    "tilt_angle": round_param(rng.uniform(0, 2 * math.pi), 4),
+                    "grain_threshold": round_param(rng.uniform(0.35, 1.2), 4),
+                    "spread": round_param(rng.uniform(0.4, 0.9), 4),
+                    "seed": draw_seed(rng),
+                }
+            )
             m = _rotated(_stamp_canvas(spec), spec["angle"])
             hh, ww = m.shape
             w, h = page.width, page.height

@@ -22,18 +22,31 @@ BACKGROUNDS = ("wood", "table", "cloth")
 #: (light, dark) colour pairs of each background.
 BACKGROUND_COLOURS: dict[str, list[tuple[tuple[int, int, int], tuple[int, int, int]]]] = {
     # (light, dark) pairs
-    "wood": [((176, 128, 84), (122, 78, 44)), ((206, 168, 120), (160, 116, 72)),
-             ((120, 80, 52), (74, 46, 30)), ((190, 150, 108), (140, 96, 60))],
-    "table": [((150, 150, 148), (120, 120, 118)), ((200, 196, 186), (170, 164, 152)),
-              ((70, 72, 76), (52, 54, 58)), ((226, 226, 222), (196, 196, 192))],
-    "cloth": [((60, 80, 130), (36, 50, 90)), ((70, 110, 80), (44, 74, 52)),
-              ((140, 50, 50), (96, 30, 32)), ((110, 110, 116), (80, 80, 86)),
-              ((190, 170, 140), (150, 130, 104))],
+    "wood": [
+        ((176, 128, 84), (122, 78, 44)),
+        ((206, 168, 120), (160, 116, 72)),
+        ((120, 80, 52), (74, 46, 30)),
+        ((190, 150, 108), (140, 96, 60)),
+    ],
+    "table": [
+        ((150, 150, 148), (120, 120, 118)),
+        ((200, 196, 186), (170, 164, 152)),
+        ((70, 72, 76), (52, 54, 58)),
+        ((226, 226, 222), (196, 196, 192)),
+    ],
+    "cloth": [
+        ((60, 80, 130), (36, 50, 90)),
+        ((70, 110, 80), (44, 74, 52)),
+        ((140, 50, 50), (96, 30, 32)),
+        ((110, 110, 116), (80, 80, 86)),
+        ((190, 170, 140), (150, 130, 104)),
+    ],
 }
 
 
-def make_background(params: dict[str, Any], width: int, height: int,
-                    quad: np.ndarray | None = None) -> np.ndarray:
+def make_background(
+    params: dict[str, Any], width: int, height: int, quad: np.ndarray | None = None
+) -> np.ndarray:
     """A procedural surface (desk wood, table, cloth) from parameters and a seed.
 
     Parameters

@@ -335,8 +335,9 @@ def _trace_score(value: np.ndarray) -> tuple[int, float]:
     while the (darker) traces stay.
     """
     h, w = value.shape
-    blackhat = cv2.morphologyEx(value, cv2.MORPH_BLACKHAT,
-                                cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))  # fmt: skip
+    blackhat = cv2.morphologyEx(
+        value, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    )
     fraction = float((blackhat > 45).mean())
     best = 0
     for threshold in (45, 75, 110, 150):
@@ -374,8 +375,9 @@ def looks_like_ecg(rgb: np.ndarray, *, name: str | None = None) -> tuple[bool, s
     h, w = rgb.shape[:2]
     scale = min(1.0, _WORK_SIDE / max(h, w))
     if scale < 1.0:
-        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
-                         interpolation=cv2.INTER_AREA)  # fmt: skip
+        rgb = cv2.resize(
+            rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if float(grey.std()) < 2.0:
         return False, f"no ECG found in {label}: the image is blank"
@@ -384,8 +386,10 @@ def looks_like_ecg(rgb: np.ndarray, *, name: str | None = None) -> tuple[bool, s
     has_grid = grid >= 25.0
     has_traces = traces >= 2 and ink < 0.3
     if has_grid or has_traces:
-        found = [f"grid (periodicity {grid:.0f})" if has_grid else "",
-                 f"{traces} trace-like lines" if has_traces else ""]  # fmt: skip
+        found = [
+            f"grid (periodicity {grid:.0f})" if has_grid else "",
+            f"{traces} trace-like lines" if has_traces else "",
+        ]
         return True, f"{label}: " + " and ".join(f for f in found if f)
     why = "no grid and no trace-like lines"
     if ink >= 0.3:

@@ -76,8 +76,9 @@ def find_rows(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
     prof = uniform_filter1d(prof, max(3, int(2 * px_per_mm)))
     if prof.max() <= 0:
         return np.zeros(0)
-    peaks, _ = find_peaks(prof, distance=max(2, int(6 * px_per_mm)), height=0.12 * w,
-                          prominence=0.06 * w)  # fmt: skip
+    peaks, _ = find_peaks(
+        prof, distance=max(2, int(6 * px_per_mm)), height=0.12 * w, prominence=0.06 * w
+    )
     out = []
     for p in peaks:
         # refine to the mode of ink rows near the peak: the flat baseline of the trace
@@ -172,8 +173,10 @@ def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
             if line.shape[0] >= small.shape[0] or line.shape[1] >= small.shape[1]:
                 continue
             r = cv2.matchTemplate(soft, line, cv2.TM_CCORR)
-            blank = np.maximum(cv2.matchTemplate(small, inside, cv2.TM_CCORR),
-                               cv2.matchTemplate(small, above, cv2.TM_CCORR))  # fmt: skip
+            blank = np.maximum(
+                cv2.matchTemplate(small, inside, cv2.TM_CCORR),
+                cv2.matchTemplate(small, above, cv2.TM_CCORR),
+            )
             crossing = cv2.matchTemplate(strokes, rows_in, cv2.TM_CCORR)
             r = r - 2.0 * blank - 0.5 * np.clip(crossing, 0.0, 2.0)
             size = (int(4 * pm) | 1, int(4 * pm) | 1)
@@ -204,16 +207,14 @@ def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
             if best is None or key > best[0]:
                 x_stub = (float(np.median(px[k])) + m + 0.5) / f - 0.5
                 coarse = (py[k] + foot + 0.5) / f - 0.5
-                rises = [_refine_rise(ink, x_stub + px_per_mm, y, gain, px_per_mm)
-                         for y in coarse]  # fmt: skip
+                rises = [_refine_rise(ink, x_stub + px_per_mm, y, gain, px_per_mm) for y in coarse]
                 x_stub = float(np.median(rises)) - px_per_mm
                 feet = [_refine_foot(ink, x_stub, y, px_per_mm) for y in coarse]
                 best = (key, Pulses(np.array(feet), x_stub, speed, gain, sc[k]))
     return None if best is None else best[1]
 
 
-def _refine_rise(ink: np.ndarray, x: float, foot: float, gain: float,
-                 px_per_mm: float) -> float:  # fmt: skip
+def _refine_rise(ink: np.ndarray, x: float, foot: float, gain: float, px_per_mm: float) -> float:
     """The rising edge's column to a fraction of a pixel: the ink centroid along its middle."""
     h, w = ink.shape
     ya, yb = int(foot - 0.8 * gain * px_per_mm), int(foot - 0.2 * gain * px_per_mm)
@@ -275,8 +276,13 @@ def pulse_scale(ink: np.ndarray, pulses: Pulses, px_per_mm: float) -> tuple[floa
     for foot in pulses.feet:
         fall = _refine_rise(ink, rise + width_mm * px_per_mm, foot, height_mm, px_per_mm)
         r = _refine_rise(ink, rise, foot, height_mm, px_per_mm)
-        top = _refine_row(ink, r + 0.25 * (fall - r), fall - 0.25 * (fall - r),
-                          foot - height_mm * px_per_mm, px_per_mm)  # fmt: skip
+        top = _refine_row(
+            ink,
+            r + 0.25 * (fall - r),
+            fall - 0.25 * (fall - r),
+            foot - height_mm * px_per_mm,
+            px_per_mm,
+        )
         widths.append(fall - r)
         heights.append(foot - top)
     sx = float(np.median(widths)) / width_mm
@@ -318,8 +324,9 @@ def _row_extent(binary: np.ndarray, y: float, half: int, max_gap: int) -> tuple[
     return int(run[0]), int(run[-1])
 
 
-def _pulse(binary: np.ndarray, y: float, x_left: int,
-           px_per_mm: float) -> tuple[float, float, float] | None:  # fmt: skip
+def _pulse(
+    binary: np.ndarray, y: float, x_left: int, px_per_mm: float
+) -> tuple[float, float, float] | None:
     """A calibration pulse near the row's left end: (rise x, height px, foot y) or None.
 
     The pulse is two vertical edges about 5 mm apart rising from the baseline; stray grid
@@ -386,8 +393,10 @@ def _has_tick(binary: np.ndarray, x: float, y: float, px_per_mm: float) -> bool:
     b = int(y + 2.5 * px_per_mm)
     if a < 0 or b >= h:
         return False
-    return bool(lo[a : int(y - 1.2 * px_per_mm)].mean() > 0.8 and
-                lo[int(y + 1.2 * px_per_mm) : b].mean() > 0.8)  # fmt: skip
+    return bool(
+        lo[a : int(y - 1.2 * px_per_mm)].mean() > 0.8
+        and lo[int(y + 1.2 * px_per_mm) : b].mean() > 0.8
+    )
 
 
 def _band(rows: np.ndarray, px_per_mm: float) -> int:
@@ -416,8 +425,14 @@ def _fill_rows(feet: np.ndarray) -> np.ndarray:
     return np.asarray(out)
 
 
-def _rows_from_projection(ink: np.ndarray, binary: np.ndarray, px_per_mm: float, speed: float,
-                          gain: float, notes: list[str]) -> tuple | None:  # fmt: skip
+def _rows_from_projection(
+    ink: np.ndarray,
+    binary: np.ndarray,
+    px_per_mm: float,
+    speed: float,
+    gain: float,
+    notes: list[str],
+) -> tuple | None:
     """Rows from the ink's projection where no pulses line up: rows, x_trace, rights, px/mV."""
     rows = find_rows(ink, px_per_mm)
     if len(rows) == 0:
@@ -452,12 +467,15 @@ def _rows_from_projection(ink: np.ndarray, binary: np.ndarray, px_per_mm: float,
                     px_per_mv = g * px_per_mm
                     break
             else:
-                notes.append(f"calibration pulse {measured / px_per_mm:.1f} mm tall: "
-                             f"assumed {gain:g} mm/mV")  # fmt: skip
+                notes.append(
+                    f"calibration pulse {measured / px_per_mm:.1f} mm tall: assumed {gain:g} mm/mV"
+                )
     else:
         x_trace = float(np.median(lefts))
-        notes.append("no calibration pulse found: traces start at the row's first ink, "
-                     f"{gain:g} mm/mV, {speed:g} mm/s assumed")  # fmt: skip
+        notes.append(
+            "no calibration pulse found: traces start at the row's first ink, "
+            f"{gain:g} mm/mV, {speed:g} mm/s assumed"
+        )
     return rows, x_trace, rights, px_per_mv
 
 
@@ -501,8 +519,9 @@ def detect_layout(
         sx = sy = px_per_mm
         if not scale_known:
             sx, sy = pulse_scale(ink, pulses, px_per_mm)
-            notes.append(f"scale from the calibration pulses: {sx * 25.4:.0f} x "
-                         f"{sy * 25.4:.0f} DPI")  # fmt: skip
+            notes.append(
+                f"scale from the calibration pulses: {sx * 25.4:.0f} x {sy * 25.4:.0f} DPI"
+            )
         x_trace = pulses.x_stub + pulse_region_mm(speed) * sx
         px_per_mv = gain * sy
         half = _band(rows, px_per_mm)
@@ -522,8 +541,10 @@ def detect_layout(
     # columns per row from the separator ticks
     n_cols = []
     for y in rows:
-        ticks = [_has_tick(binary, x_trace + f * shown * px_per_s, y, px_per_mm)
-                 for f in (0.25, 0.5, 0.75, 1 / 6, 1 / 3, 2 / 3, 5 / 6)]  # fmt: skip
+        ticks = [
+            _has_tick(binary, x_trace + f * shown * px_per_s, y, px_per_mm)
+            for f in (0.25, 0.5, 0.75, 1 / 6, 1 / 3, 2 / 3, 5 / 6)
+        ]
         if ticks[3] and ticks[4] and ticks[5]:
             n_cols.append(6)
         elif ticks[0] and ticks[2]:
@@ -534,8 +555,10 @@ def detect_layout(
             n_cols.append(1)
     name, grid = _choose(len(rows), n_cols, order)
     if name == "unknown":
-        notes.append(f"{len(rows)} rows with {n_cols} columns: not a known layout; "
-                     "read as one lead per row in the 12x1 order")  # fmt: skip
+        notes.append(
+            f"{len(rows)} rows with {n_cols} columns: not a known layout; "
+            "read as one lead per row in the 12x1 order"
+        )
     panels: list[PanelBox] = []
     for r, (y, leads) in enumerate(zip(rows, grid, strict=False)):
         k = len(leads)
@@ -543,14 +566,23 @@ def detect_layout(
         for c, lead in enumerate(leads):
             t0 = shown * c / k
             t1 = shown * (c + 1) / k
-            panels.append(PanelBox(lead, x_trace + t0 * px_per_s, x_trace + t1 * px_per_s,
-                                   float(y), t0, t1, r, rhythm, px_per_mv))  # fmt: skip
+            panels.append(
+                PanelBox(
+                    lead,
+                    x_trace + t0 * px_per_s,
+                    x_trace + t1 * px_per_s,
+                    float(y),
+                    t0,
+                    t1,
+                    r,
+                    rhythm,
+                    px_per_mv,
+                )
+            )
     return PageLayout(name, panels, px_per_s, x_trace, [float(v) for v in rows], notes)
 
 
-def _choose(
-    n_rows: int, n_cols: list[int], order: str = "standard"
-) -> tuple[str, list[list[str]]]:
+def _choose(n_rows: int, n_cols: list[int], order: str = "standard") -> tuple[str, list[list[str]]]:
     """The layout name the rows and their columns say, and its leads per row (the generator's)."""
     four = sum(c == 4 for c in n_cols)
     if n_rows == 2 and sum(c == 6 for c in n_cols) >= 1:

@@ -47,8 +47,7 @@ class TraceModel:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(path), opts,
-                                                providers=["CPUExecutionProvider"])  # fmt: skip
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for a bad file
             raise EcgkitError(f"cannot load the trace model {path}: {exc}") from None
         self.path = path
@@ -78,8 +77,9 @@ class TraceModel:
         out[:, 1::2] = logits[1]
         return 1.0 / (1.0 + np.exp(-out))
 
-    def read(self, rgb: np.ndarray, cols: np.ndarray, top: np.ndarray,
-             bot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    def read(
+        self, rgb: np.ndarray, cols: np.ndarray, top: np.ndarray, bot: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sub-pixel centre line of one followed trace, at half-pixel columns.
 
         Parameters

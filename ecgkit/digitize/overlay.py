@@ -131,8 +131,17 @@ def draw_digitized(result: Digitized, *, grid: bool = True, labels: bool = True)
         if labels:
             text = f"{lr.lead} {lr.confidence:.2f}"
             org = (x0 + 4, max(y0 + int(22 * font_scale), 12))
-            cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), 3,
-                        cv2.LINE_AA)  # fmt: skip
-            cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, 1,
-                        cv2.LINE_AA)  # fmt: skip
+            cv2.putText(
+                out,
+                text,
+                org,
+                cv2.FONT_HERSHEY_SIMPLEX,
+                font_scale,
+                (255, 255, 255),
+                3,
+                cv2.LINE_AA,
+            )
+            cv2.putText(
+                out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, 1, cv2.LINE_AA
+            )
     return out

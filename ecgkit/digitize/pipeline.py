@@ -217,8 +217,10 @@ def _einthoven(signals: np.ndarray) -> np.ndarray:
     """
     out = signals.copy()
     idx = {name: i for i, name in enumerate(LEADS)}
-    for names, signs in ((("I", "II", "III"), (1.0, -1.0, 1.0)),
-                         (("aVR", "aVL", "aVF"), (1.0, 1.0, 1.0))):  # fmt: skip
+    for names, signs in (
+        (("I", "II", "III"), (1.0, -1.0, 1.0)),
+        (("aVR", "aVL", "aVF"), (1.0, 1.0, 1.0)),
+    ):
         cols = [idx[n] for n in names]
         block = out[:, cols]
         ok = np.isfinite(block).all(axis=1)
@@ -283,8 +285,14 @@ def _read_panel(
     return x, y, sig, float(np.clip(cover * sure, 0.0, 1.0))
 
 
-def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
-             model: Any = None, duration: float = 10.0) -> Digitized:  # fmt: skip
+def digitize(
+    image: Any,
+    *,
+    fs: float = 500.0,
+    name: str = "digitized",
+    model: Any = None,
+    duration: float = 10.0,
+) -> Digitized:
     """Digitize one image of a paper ECG.
 
     Parameters
@@ -346,8 +354,16 @@ def digitize(image: Any, *, fs: float = 500.0, name: str = "digitized",
     missing = [lead for lead in LEADS if not np.isfinite(signals[:, LEADS.index(lead)]).any()]
     if missing:
         notes.append("not found on the page: " + ", ".join(missing))
-    record = Record(signals, fs, name=name,
-                    metadata={"digitized_by": "ecgkit", "layout": lay.name})  # fmt: skip
-    return Digitized(record=record, confidence=confidence, rectified=rect.image,
-                     homography=rect.homography, px_per_mm=ppmm, layout=lay.name, leads=leads,
-                     grid=rect.grid, notes=notes, seconds=time.perf_counter() - start)  # fmt: skip
+    record = Record(signals, fs, name=name, metadata={"digitized_by": "ecgkit", "layout": lay.name})
+    return Digitized(
+        record=record,
+        confidence=confidence,
+        rectified=rect.image,
+        homography=rect.homography,
+        px_per_mm=ppmm,
+        layout=lay.name,
+        leads=leads,
+        grid=rect.grid,
+        notes=notes,
+        seconds=time.perf_counter() - start,
+    )

@@ -142,15 +142,23 @@ def line_segments(rgb: np.ndarray) -> np.ndarray:
     """
     h, w = rgb.shape[:2]
     scale = min(1.0, _MAX_SIDE / max(h, w))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, (int(w * scale), int(h * scale)),
-                                                  interpolation=cv2.INTER_AREA)  # fmt: skip
+    small = (
+        rgb
+        if scale == 1.0
+        else cv2.resize(rgb, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    )
     lines = line_map(small)
     thr = max(12, int(np.percentile(lines, 90)))
     binary = (lines >= thr).astype(np.uint8) * 255
     side = min(small.shape[:2])
-    found = cv2.HoughLinesP(binary, 1, np.pi / 720, threshold=int(side * 0.08),
-                            minLineLength=int(side * 0.15),
-                            maxLineGap=int(side * 0.01) + 2)  # fmt: skip
+    found = cv2.HoughLinesP(
+        binary,
+        1,
+        np.pi / 720,
+        threshold=int(side * 0.08),
+        minLineLength=int(side * 0.15),
+        maxLineGap=int(side * 0.01) + 2,
+    )
     if found is None:
         return np.zeros((0, 4))
     segs = found.reshape(-1, 4).astype(np.float64)
@@ -329,8 +337,14 @@ def _warp_size(hom: HomographyMap, shape: tuple[int, int]) -> tuple[HomographyMa
 
 def _warp(rgb: np.ndarray, hom: HomographyMap, size: tuple[int, int]) -> np.ndarray:
     white = (255, 255, 255)
-    return cv2.warpPerspective(rgb, hom.matrix, size, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=white)  # fmt: skip
+    return cv2.warpPerspective(
+        rgb,
+        hom.matrix,
+        size,
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=white,
+    )
 
 
 def _content_box(lines: np.ndarray) -> tuple[float, float, float, float] | None:
@@ -363,8 +377,9 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
     centre = np.array([(w - 1) / 2, (h - 1) / 2])
     norm = max(h, w) / 2
     # normalised coordinates: the image centre at 0, the longer side 2
-    t_norm = HomographyMap(np.array([[1 / norm, 0, -centre[0] / norm],
-                                     [0, 1 / norm, -centre[1] / norm], [0, 0, 1.0]]))
+    t_norm = HomographyMap(
+        np.array([[1 / norm, 0, -centre[0] / norm], [0, 1 / norm, -centre[1] / norm], [0, 0, 1.0]])
+    )
     method = "grid lines"
     angle = 0.0
     if len(segs) >= 4:
@@ -383,8 +398,7 @@ def rectify(rgb: np.ndarray, *, target_px_per_mm: float = TARGET_PX_PER_MM) -> R
         notes.append("perspective estimate rejected (it would blow the page up): kept rotation")
         c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
         rot = np.array([[c, s, 0], [-s, c, 0], [0, 0, 1.0]])
-        hom, ww, hh = _warp_size(compose(t_norm, HomographyMap(rot), t_norm.inverse_map()),
-                                 (h, w))
+        hom, ww, hh = _warp_size(compose(t_norm, HomographyMap(rot), t_norm.inverse_map()), (h, w))
     probe = _warp(rgb, hom, (ww, hh))
     lines = line_map(probe)
     px, sx = grid_period(lines, 0)

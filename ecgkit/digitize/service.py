@@ -91,8 +91,9 @@ def mean_confidence(confidence: Mapping[str, float]) -> float:
     return float(np.mean([v if np.isfinite(v) else 0.0 for v in values]))
 
 
-def digitize_array(rgb: np.ndarray, *, name: str, fs: float = 500.0, model: Any = None,
-                   check: bool = True) -> pipeline.Digitized:  # fmt: skip
+def digitize_array(
+    rgb: np.ndarray, *, name: str, fs: float = 500.0, model: Any = None, check: bool = True
+) -> pipeline.Digitized:
     """Check that an image holds an ECG, then digitize it.
 
     Parameters

@@ -53,10 +53,16 @@ def classical_ink(rgb: np.ndarray, px_per_mm: float) -> np.ndarray:
     long = int(40 * px_per_mm)
     hard = (ink > 0.3).astype(np.uint8)
     gap = int(0.6 * px_per_mm) | 1
-    lines = cv2.morphologyEx(cv2.morphologyEx(hard, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8)),
-                             cv2.MORPH_OPEN, np.ones((1, long), np.uint8))  # fmt: skip
-    lines |= cv2.morphologyEx(cv2.morphologyEx(hard, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8)),
-                              cv2.MORPH_OPEN, np.ones((long, 1), np.uint8))  # fmt: skip
+    lines = cv2.morphologyEx(
+        cv2.morphologyEx(hard, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8)),
+        cv2.MORPH_OPEN,
+        np.ones((1, long), np.uint8),
+    )
+    lines |= cv2.morphologyEx(
+        cv2.morphologyEx(hard, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8)),
+        cv2.MORPH_OPEN,
+        np.ones((long, 1), np.uint8),
+    )
     lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)) & hard
     # only a printed grid makes many of them (a flat trace can make one)
     n_rows_with_lines = int((lines.sum(axis=1) > long).sum())
@@ -90,10 +96,15 @@ def pen_width(ink: np.ndarray, panels: list[PanelBox]) -> float:
     return float(np.clip(np.percentile(heights, 30), 1.0, 12.0))
 
 
-def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int, threshold: float = 0.5,
-           start_cols: int = 8,
-           start_reach: float | None = None
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def follow(
+    ink: np.ndarray,
+    panel: PanelBox,
+    up: int,
+    down: int,
+    threshold: float = 0.5,
+    start_cols: int = 8,
+    start_reach: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Follow one panel's trace column by column through its band.
 
     Parameters
@@ -183,7 +194,7 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int, threshold: floa
                 d = np.abs(centres - mid) + _PULL * np.abs(centres - base)
                 # a speck of noise or a grid dot beside a steep stroke touches it too: the
                 # stroke's continuation overlaps the previous run most
-                overlap = (np.minimum(runs[touching, 1], pb) - np.maximum(runs[touching, 0], pt))
+                overlap = np.minimum(runs[touching, 1], pb) - np.maximum(runs[touching, 0], pt)
                 best = overlap.max()
                 d[overlap < best - 2] = np.inf
                 j = int(touching[np.argmin(d)])
@@ -201,8 +212,9 @@ def follow(ink: np.ndarray, panel: PanelBox, up: int, down: int, threshold: floa
     return cols, top + y0, bot + y0
 
 
-def read_runs(ink: np.ndarray, cols: np.ndarray, top: np.ndarray, bot: np.ndarray,
-              pen: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def read_runs(
+    ink: np.ndarray, cols: np.ndarray, top: np.ndarray, bot: np.ndarray, pen: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Sub-pixel points of the stroke's centre line from the followed runs.
 
     Parameters
@@ -277,8 +289,9 @@ def read_runs(ink: np.ndarray, cols: np.ndarray, top: np.ndarray, bot: np.ndarra
     return x[order], y[order]
 
 
-def to_signal(x: np.ndarray, y: np.ndarray, panel: PanelBox, px_per_s: float, fs: float,
-              n_total: int) -> tuple[np.ndarray, float]:  # fmt: skip
+def to_signal(
+    x: np.ndarray, y: np.ndarray, panel: PanelBox, px_per_s: float, fs: float, n_total: int
+) -> tuple[np.ndarray, float]:
     """Resample a traced path to the record's rate over the panel's window.
 
     Parameters

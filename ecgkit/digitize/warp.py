@@ -55,8 +55,9 @@ class Displacement:
         ddy = map_coordinates(self.dy, coords, order=1, mode="nearest")
         return ddx, ddy
 
-    def correct(self, x: np.ndarray, y: np.ndarray, x_ref: float,
-                y_ref: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def correct(
+        self, x: np.ndarray, y: np.ndarray, x_ref: float, y_ref: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Points moved back by their displacement relative to that at ``(x_ref, y_ref)``.
 
         Parameters
@@ -84,8 +85,9 @@ class Displacement:
         return out_x, out_y
 
 
-def _phases(profile_map: np.ndarray, axis: int, period: float, step: int,
-            tile: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _phases(
+    profile_map: np.ndarray, axis: int, period: float, step: int, tile: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Comb phase (radians) and strength per lattice node, along ``axis`` (0: y, 1: x)."""
     h, w = profile_map.shape
     ny, nx = h // step + 1, w // step + 1
@@ -149,8 +151,9 @@ def _fill(field: np.ndarray) -> np.ndarray:
     return field[tuple(idx)]
 
 
-def grid_displacement(rgb: np.ndarray, px_per_mm: float,
-                      ink: np.ndarray | None = None) -> Displacement:  # fmt: skip
+def grid_displacement(
+    rgb: np.ndarray, px_per_mm: float, ink: np.ndarray | None = None
+) -> Displacement:
     """Measure the grid's local displacement across a rectified page.
 
     Parameters

@@ -72,16 +72,18 @@ def evaluate_records(
         snr_db = np.asarray(m.per_lead.snr_db, float)
         snr_matrix.append(snr_db)
         ratios.append(m.record.kaggle_ratio)
-        rows.append({
-            "name": ref.name,
-            "missing_estimate": est is None,
-            "snr_db": snr_db,
-            "mean_snr_db": m.record.snr_db,
-            "pearson_r": m.per_lead.pearson_r,
-            "rmse_uv": m.per_lead.rmse_uv,
-            "kaggle_snr_db": m.record.kaggle_snr_db,
-            "notes": m.notes,
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": ref.name,
+                "missing_estimate": est is None,
+                "snr_db": snr_db,
+                "mean_snr_db": m.record.snr_db,
+                "pearson_r": m.per_lead.pearson_r,
+                "rmse_uv": m.per_lead.rmse_uv,
+                "kaggle_snr_db": m.record.kaggle_snr_db,
+                "notes": m.notes,
+            }
+        )
         if progress is not None:
             progress(i + 1, len(references))
     snr_matrix = np.vstack(snr_matrix)
@@ -90,26 +92,39 @@ def evaluate_records(
         "n_records": len(references),
         "n_missing_estimates": int(sum(e is None for e in estimates)),
         "mean_snr_db": mean_snr(snr_matrix),
-        "per_lead_snr_db": {name: float(np.nanmean(snr_matrix[:, k]))
-                            if np.isfinite(snr_matrix[:, k]).any() else None
-                            for k, name in enumerate(LEADS)},  # fmt: skip
-        "kaggle_score_db": kaggle_dataset_score([r for r in ratios if r is not None]),
-        "mean_pearson_r": float(np.nanmean([np.nanmean(r["pearson_r"]) for r in rows
-                                            if np.isfinite(r["pearson_r"]).any()] or [np.nan])),
-        "mean_rmse_uv": float(np.nanmean([np.nanmean(r["rmse_uv"]) for r in rows
-                                          if np.isfinite(r["rmse_uv"]).any()] or [np.nan])),
-    }  # fmt: skip
-    return _clean({
-        "summary": summary,
-        "records": rows,
-        "intervals": {
-            "agreement": {name: a.to_dict() for name, a in intervals.agreement.items()},
-            "reference_ms": intervals.reference,
-            "estimate_ms": intervals.estimate,
-            "failures": intervals.failures,
+        "per_lead_snr_db": {
+            name: float(np.nanmean(snr_matrix[:, k]))
+            if np.isfinite(snr_matrix[:, k]).any()
+            else None
+            for k, name in enumerate(LEADS)
         },
-        "settings": {"lead": lead, "method": method, "leads": list(LEADS)},
-    })  # fmt: skip
+        "kaggle_score_db": kaggle_dataset_score([r for r in ratios if r is not None]),
+        "mean_pearson_r": float(
+            np.nanmean(
+                [np.nanmean(r["pearson_r"]) for r in rows if np.isfinite(r["pearson_r"]).any()]
+                or [np.nan]
+            )
+        ),
+        "mean_rmse_uv": float(
+            np.nanmean(
+                [np.nanmean(r["rmse_uv"]) for r in rows if np.isfinite(r["rmse_uv"]).any()]
+                or [np.nan]
+            )
+        ),
+    }
+    return _clean(
+        {
+            "summary": summary,
+            "records": rows,
+            "intervals": {
+                "agreement": {name: a.to_dict() for name, a in intervals.agreement.items()},
+                "reference_ms": intervals.reference,
+                "estimate_ms": intervals.estimate,
+                "failures": intervals.failures,
+            },
+            "settings": {"lead": lead, "method": method, "leads": list(LEADS)},
+        }
+    )
 
 
 def evaluate_dirs(
@@ -189,17 +204,18 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"mean SNR (Challenge 2024): {_f(s['mean_snr_db'], 2)} dB   "
         f"Kaggle 2025: {_f(s['kaggle_score_db'], 2)} dB   "
         f"Pearson r: {_f(s['mean_pearson_r'], 3)}   RMSE: {_f(s['mean_rmse_uv'], 0)} uV",
-        "per-lead SNR (dB): " + "  ".join(f"{k} {_f(v)}" for k, v in
-                                          s["per_lead_snr_db"].items()),  # fmt: skip
+        "per-lead SNR (dB): " + "  ".join(f"{k} {_f(v)}" for k, v in s["per_lead_snr_db"].items()),
         f"{'interval':8s} {'n':>4s} {'failed':>6s} {'bias ms':>8s} {'SD ms':>7s} "
         f"{'LoA ms':>17s} {'MAE ms':>7s} {'r':>6s}",
     ]
     for name in INTERVALS:
         a = report["intervals"]["agreement"][name]
         loa = f"{_f(a['loa_lower'])} .. {_f(a['loa_upper'])}"
-        lines.append(f"{name:8s} {a['n']:4d} {a['n_failed']:6d} {_f(a['bias']):>8s} "
-                     f"{_f(a['sd']):>7s} {loa:>17s} {_f(a['mae']):>7s} "
-                     f"{_f(a['pearson_r'], 3):>6s}")  # fmt: skip
+        lines.append(
+            f"{name:8s} {a['n']:4d} {a['n_failed']:6d} {_f(a['bias']):>8s} "
+            f"{_f(a['sd']):>7s} {loa:>17s} {_f(a['mae']):>7s} "
+            f"{_f(a['pearson_r'], 3):>6s}"
+        )
     return lines
 
 
@@ -221,8 +237,9 @@ def report_html(report: dict[str, Any]) -> str:
     from ecgkit.evaluate import figures
 
     names = [r["name"] for r in report["records"]]
-    snr_matrix = np.array([[np.nan if v is None else v for v in r["snr_db"]]
-                           for r in report["records"]], float)  # fmt: skip
+    snr_matrix = np.array(
+        [[np.nan if v is None else v for v in r["snr_db"]] for r in report["records"]], float
+    )
     iv = report["intervals"]
     figs = [figures.snr_heatmap(snr_matrix, record_names=names), figures.snr_boxplot(snr_matrix)]
     for name in INTERVALS:
@@ -230,13 +247,14 @@ def report_html(report: dict[str, Any]) -> str:
         est = np.array([np.nan if v is None else v for v in iv["estimate_ms"][name]], float)
         figs.append(figures.bland_altman_figure(ref, est, name=name, labels=names))
         figs.append(figures.scatter_figure(ref, est, name=name, labels=names))
-    parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0))
-             for i, f in enumerate(figs)]  # fmt: skip
+    parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs)]
     table = "\n".join(html.escape(line) for line in summary_lines(report))
     errors = "".join(f"<li>{html.escape(e)}</li>" for e in report.get("errors", []))
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>ecgkit evaluation</title>"
         "</head><body style='font-family:sans-serif'><h1>ecgkit evaluation</h1>"
-        f"<pre>{table}</pre>" + (f"<h2>Errors</h2><ul>{errors}</ul>" if errors else "")
-        + "".join(f"<div>{p}</div>" for p in parts) + "</body></html>"
+        f"<pre>{table}</pre>"
+        + (f"<h2>Errors</h2><ul>{errors}</ul>" if errors else "")
+        + "".join(f"<div>{p}</div>" for p in parts)
+        + "</body></html>"
     )

@@ -96,8 +96,7 @@ def check_overrides(overrides: dict[str, dict[str, Any]] | None) -> dict[str, di
     """
     overrides = dict(overrides or {})
     artifacts = overrides.pop("artifacts", None)
-    clean = {t: {k: v for k, v in vals.items() if v is not None}
-             for t, vals in overrides.items()}  # fmt: skip
+    clean = {t: {k: v for k, v in vals.items() if v is not None} for t, vals in overrides.items()}
     clean = {t: v for t, v in clean.items() if v}
     parse_preset(clean, "option")
     if artifacts:
@@ -136,8 +135,9 @@ def page_from_settings(record: Record, drawn: dict[str, dict[str, Any]]) -> Page
         duration=record.duration - start,
         **lay,
     )
-    style_kwargs = {k: (tuple(v) if isinstance(v, list) else v)
-                    for k, v in drawn.get("style", {}).items()}  # fmt: skip
+    style_kwargs = {
+        k: (tuple(v) if isinstance(v, list) else v) for k, v in drawn.get("style", {}).items()
+    }
     return render(record, layout, Style(**style_kwargs))
 
 
@@ -216,12 +216,14 @@ def make_sample(
     -------
     Page
     """
-    return make_sample_pair(record, preset=preset, overrides=overrides, seed=seed, index=index,
-                            source=source)[1]  # fmt: skip
+    return make_sample_pair(
+        record, preset=preset, overrides=overrides, seed=seed, index=index, source=source
+    )[1]
 
 
-def replay_sample(json_path: str | Path, out_dir: str | Path, *,
-                  csv_fs: float | None = None) -> list[Path]:  # fmt: skip
+def replay_sample(
+    json_path: str | Path, out_dir: str | Path, *, csv_fs: float | None = None
+) -> list[Path]:
     """Remake a sample from its JSON, byte for byte: same record, settings and artifacts.
 
     Parameters
@@ -256,9 +258,14 @@ def replay_sample(json_path: str | Path, out_dir: str | Path, *,
     page = replay_artifacts(page_from_settings(record, drawn), params["artifacts"])
     page.parameters = params
     out = drawn.get("output", {})
-    return write_sample(page, out_dir, path.stem, image_format=out.get("format", "png"),
-                        mask=bool(out.get("mask", False)),
-                        jpeg_quality=int(out.get("jpeg_quality", 95)))  # fmt: skip
+    return write_sample(
+        page,
+        out_dir,
+        path.stem,
+        image_format=out.get("format", "png"),
+        mask=bool(out.get("mask", False)),
+        jpeg_quality=int(out.get("jpeg_quality", 95)),
+    )
 
 
 @dataclass(frozen=True)
@@ -319,7 +326,7 @@ def load_source(source: str, *, seed: int = 0, csv_fs: float | None = None) -> R
     if source.startswith(SYNTH_PREFIX):
         from ecgkit.generate.synth import builtin_record
 
-        return builtin_record(int(source[len(SYNTH_PREFIX):]), seed=seed)
+        return builtin_record(int(source[len(SYNTH_PREFIX) :]), seed=seed)
     return read_record(source, fs=csv_fs)
 
 
@@ -340,8 +347,9 @@ def run_job(job: Job, settings: RunSettings) -> JobResult:
         drawn = draw_settings(settings.preset, rng, settings.overrides)
         out = drawn["output"]
         fmt, mask = out.get("format", "png"), bool(out.get("mask", False))
-        if not settings.overwrite and is_complete(settings.out_dir, job.name,
-                                                  image_format=fmt, mask=mask):  # fmt: skip
+        if not settings.overwrite and is_complete(
+            settings.out_dir, job.name, image_format=fmt, mask=mask
+        ):
             try:
                 doc = json.loads((Path(settings.out_dir) / f"{job.name}.json").read_text())
                 info = sample_info(doc["parameters"])
@@ -350,12 +358,29 @@ def run_job(job: Job, settings: RunSettings) -> JobResult:
             return JobResult(job.name, job.source, "skipped", "already complete", info=info)
         record = load_source(job.source, seed=settings.seed, csv_fs=settings.csv_fs)
         record.name = job.name
-        page = make_sample(record, preset=settings.preset, overrides=settings.overrides,
-                           seed=settings.seed, index=job.index, source=job.source)  # fmt: skip
-        files = write_sample(page, settings.out_dir, job.name, image_format=fmt, mask=mask,
-                             jpeg_quality=int(out.get("jpeg_quality", 95)))  # fmt: skip
-        return JobResult(job.name, job.source, "written", files=tuple(str(f) for f in files),
-                         info=sample_info(page.parameters))  # fmt: skip
+        page = make_sample(
+            record,
+            preset=settings.preset,
+            overrides=settings.overrides,
+            seed=settings.seed,
+            index=job.index,
+            source=job.source,
+        )
+        files = write_sample(
+            page,
+            settings.out_dir,
+            job.name,
+            image_format=fmt,
+            mask=mask,
+            jpeg_quality=int(out.get("jpeg_quality", 95)),
+        )
+        return JobResult(
+            job.name,
+            job.source,
+            "written",
+            files=tuple(str(f) for f in files),
+            info=sample_info(page.parameters),
+        )
     except EcgkitError as exc:
         return JobResult(job.name, job.source, "failed", str(exc))
     except (OSError, ValueError) as exc:  # unreadable files, odd content the readers missed
@@ -392,8 +417,7 @@ def plan_jobs(
         names.append(f"{p.parent.name}_{stem}" if stems.count(stem) > 1 else stem)
     # absolute paths: a cluster's workers do not share our working directory
     sources = [(os.path.abspath(p), n, p.stem) for p, n in zip(paths, names, strict=True)]
-    sources += [(f"{SYNTH_PREFIX}{i}", f"synth{i:05d}", f"synth{i:05d}")
-                for i in range(synthetic)]  # fmt: skip
+    sources += [(f"{SYNTH_PREFIX}{i}", f"synth{i:05d}", f"synth{i:05d}") for i in range(synthetic)]
     jobs = []
     for source, name, record in sources:
         for k in range(images_per_record):
@@ -428,17 +452,24 @@ def clean_partial(out_dir: str | Path) -> int:
     return n
 
 
-def _manifest_row(job: Job, res: JobResult, settings: RunSettings,
-                  fractions: Sequence[float] | None) -> dict[str, str]:  # fmt: skip
+def _manifest_row(
+    job: Job, res: JobResult, settings: RunSettings, fractions: Sequence[float] | None
+) -> dict[str, str]:
     status = "failed" if res.status == "failed" else "written"
     return {
-        "name": job.name, "record": job.record or job.name, "source": job.source,
-        "index": str(job.index), "seed": str(settings.seed), "preset": settings.preset.name,
+        "name": job.name,
+        "record": job.record or job.name,
+        "source": job.source,
+        "index": str(job.index),
+        "seed": str(settings.seed),
+        "preset": settings.preset.name,
         **res.info,
-        "status": status, "message": res.message if status == "failed" else "",
+        "status": status,
+        "message": res.message if status == "failed" else "",
         "split": assign_split(job.record or job.name, settings.seed, fractions)
-        if fractions else "",
-    }  # fmt: skip
+        if fractions
+        else "",
+    }
 
 
 def _trusted_rows(out_dir: Path, manifest: Manifest, overwrite: bool) -> dict[str, dict]:
@@ -447,8 +478,10 @@ def _trusted_rows(out_dir: Path, manifest: Manifest, overwrite: bool) -> dict[st
         return {}
     rows = {}
     for name, row in manifest.read().items():
-        if row["status"] == "written" and row["format"] in ("png", "jpg") and is_complete(
-            out_dir, name, image_format=row["format"], mask=row["mask"] == "1"
+        if (
+            row["status"] == "written"
+            and row["format"] in ("png", "jpg")
+            and is_complete(out_dir, name, image_format=row["format"], mask=row["mask"] == "1")
         ):
             rows[name] = row
     return rows
@@ -520,8 +553,9 @@ def generate(
     fractions = parse_split(split)
     preset = load_preset(preset) if isinstance(preset, (str, Path)) else preset
     out = Path(out_dir).absolute()
-    settings = RunSettings(str(out), preset, check_overrides(overrides), int(seed), csv_fs,
-                           overwrite)  # fmt: skip
+    settings = RunSettings(
+        str(out), preset, check_overrides(overrides), int(seed), csv_fs, overwrite
+    )
     jobs = plan_jobs(inputs, synthetic=synthetic, images_per_record=images_per_record)
     out.mkdir(parents=True, exist_ok=True)
     clean_partial(out)
@@ -570,6 +604,7 @@ def generate(
     finally:
         manifest.rewrite(ordered())
         if fractions:
-            write_split(out, (r["record"] or r["name"] for r in rows.values()), int(seed),
-                        fractions)  # fmt: skip
+            write_split(
+                out, (r["record"] or r["name"] for r in rows.values()), int(seed), fractions
+            )
     return summary

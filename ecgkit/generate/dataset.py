@@ -76,8 +76,10 @@ def parse_split(text: str | Sequence[float] | None) -> tuple[float, ...] | None:
     except ValueError:
         raise EcgkitError(f"--split {text!r}: give fractions like 0.8,0.1,0.1") from None
     if len(parts) not in SPLIT_NAMES or any(not 0 <= p <= 1 for p in parts):
-        raise EcgkitError(f"--split {text!r}: give 2 or 3 fractions between 0 and 1 "
-                          "(train,test or train,val,test)")  # fmt: skip
+        raise EcgkitError(
+            f"--split {text!r}: give 2 or 3 fractions between 0 and 1 "
+            "(train,test or train,val,test)"
+        )
     if abs(sum(parts) - 1) > 1e-6:
         raise EcgkitError(f"--split {text!r}: the fractions sum to {sum(parts):g}, not 1")
     return tuple(parts)
@@ -110,8 +112,9 @@ def assign_split(record: str, seed: int, fractions: Sequence[float]) -> str:
     return next(n for n, f in zip(names[::-1], fractions[::-1], strict=True) if f > 0)
 
 
-def write_split(out_dir: str | Path, records: Iterable[str], seed: int,
-                fractions: Sequence[float]) -> Path:  # fmt: skip
+def write_split(
+    out_dir: str | Path, records: Iterable[str], seed: int, fractions: Sequence[float]
+) -> Path:
     """Write ``split.csv`` (``record,split``, sorted by record) atomically.
 
     Parameters
@@ -170,8 +173,9 @@ def sample_info(parameters: Mapping[str, Any]) -> dict[str, str]:
     drawn = parameters.get("drawn", {})
     lay, out = drawn.get("layout", {}), drawn.get("output", {})
     applied = parameters.get("artifacts", [])
-    rotation = next((a.get("params", {}).get("angle_deg", 0) for a in applied
-                     if a.get("name") == "rotation"), 0)  # fmt: skip
+    rotation = next(
+        (a.get("params", {}).get("angle_deg", 0) for a in applied if a.get("name") == "rotation"), 0
+    )
     return {
         "preset": str(parameters.get("preset", "")),
         "layout": str(lay.get("name", "3x4+II")),
@@ -255,8 +259,9 @@ class Manifest:
         """Open for appending (writes the header if the file is new)."""
         new = not self.path.is_file() or self.path.stat().st_size == 0
         self._file = self.path.open("a", newline="")
-        self._writer = csv.DictWriter(self._file, COLUMNS, lineterminator="\n",
-                                      extrasaction="ignore")  # fmt: skip
+        self._writer = csv.DictWriter(
+            self._file, COLUMNS, lineterminator="\n", extrasaction="ignore"
+        )
         if new:
             self._writer.writeheader()
         return self

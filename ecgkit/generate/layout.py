@@ -435,8 +435,10 @@ def make_layout(
     )
     notes = []
     if shown + 1e-9 < min(duration, seconds):
-        notes.append(f"shows {shown:.1f} s: {min(duration, seconds):.1f} s do not fit across "
-                     f"{paper.size} {paper.orientation} at {speed:g} mm/s")
+        notes.append(
+            f"shows {shown:.1f} s: {min(duration, seconds):.1f} s do not fit across "
+            f"{paper.size} {paper.orientation} at {speed:g} mm/s"
+        )
     return Layout(
         paper=paper,
         name=name,

@@ -9,10 +9,19 @@ from ecgkit.generate.render import Page
 
 #: One colour per lead (RGB), in standard lead order.
 LEAD_COLOURS: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (23, 190, 207), (188, 189, 34), (0, 0, 128),
-    (0, 128, 128), (128, 0, 128),
-)  # fmt: skip
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (23, 190, 207),
+    (188, 189, 34),
+    (0, 0, 128),
+    (0, 128, 128),
+    (128, 0, 128),
+)
 
 
 def draw_overlay(page: Page, *, boxes: bool = True, text: bool = True) -> np.ndarray:
@@ -53,7 +62,8 @@ def draw_overlay(page: Page, *, boxes: bool = True, text: bool = True) -> np.nda
     return out
 
 
-def _rect(image: np.ndarray, box: tuple[float, float, float, float],
-          colour: tuple[int, int, int]) -> None:  # fmt: skip
+def _rect(
+    image: np.ndarray, box: tuple[float, float, float, float], colour: tuple[int, int, int]
+) -> None:
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     cv2.rectangle(image, (x0, y0), (x1, y1), colour, 1, cv2.LINE_AA)

@@ -164,8 +164,9 @@ class Preset:
         """
         out: dict[str, dict[str, Any]] = {}
         for table in sorted(self.values):
-            out[table] = {k: _draw(k, self.values[table][k], rng)
-                          for k in sorted(self.values[table])}  # fmt: skip
+            out[table] = {
+                k: _draw(k, self.values[table][k], rng) for k in sorted(self.values[table])
+            }
         return out
 
 
@@ -207,9 +208,12 @@ def _candidates(key: str, spec: Any, where: str) -> list[Any]:
             weights = spec.get("weights", [1] * len(choices))
             if not isinstance(choices, list) or not choices:
                 raise EcgkitError(f"{where}: choices must be a non-empty list")
-            if (not isinstance(weights, list) or len(weights) != len(choices)
-                    or any(not isinstance(w, (int, float)) or w < 0 for w in weights)
-                    or sum(weights) <= 0):  # fmt: skip
+            if (
+                not isinstance(weights, list)
+                or len(weights) != len(choices)
+                or any(not isinstance(w, (int, float)) or w < 0 for w in weights)
+                or sum(weights) <= 0
+            ):
                 raise EcgkitError(f"{where}: weights must be one non-negative number per choice")
             return list(choices)
         raise EcgkitError(
@@ -245,8 +249,10 @@ def parse_preset(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
             )
     schema = data.get("schema", PRESET_SCHEMA)
     if schema != PRESET_SCHEMA:
-        raise EcgkitError(f"{source}: preset schema {schema!r} is not supported (this ecgkit "
-                          f"reads schema {PRESET_SCHEMA})")  # fmt: skip
+        raise EcgkitError(
+            f"{source}: preset schema {schema!r} is not supported (this ecgkit "
+            f"reads schema {PRESET_SCHEMA})"
+        )
     values: dict[str, dict[str, Any]] = {}
     for table, checks in SCHEMA.items():
         section = data.get(table, {})
@@ -256,8 +262,7 @@ def parse_preset(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
             where = f"{source}: [{table}] {key}"
             if key not in checks:
                 raise EcgkitError(
-                    f"{source}: unknown key {key!r} in [{table}]; valid keys: "
-                    f"{', '.join(checks)}"
+                    f"{source}: unknown key {key!r} in [{table}]; valid keys: {', '.join(checks)}"
                 )
             for value in _candidates(key, spec, where):
                 problem = checks[key](value)
@@ -269,8 +274,7 @@ def parse_preset(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
     if not isinstance(version, int):
         raise EcgkitError(f"{source}: version must be an integer")
     name = data.get("name", Path(source).stem)
-    return Preset(str(name), version, str(data.get("description", "")), values, source,
-                  artifacts)  # fmt: skip
+    return Preset(str(name), version, str(data.get("description", "")), values, source, artifacts)
 
 
 def parse_artifacts(section: Any, source: str = "<preset>") -> dict[str, dict[str, Any]]:
@@ -302,8 +306,9 @@ def parse_artifacts(section: Any, source: str = "<preset>") -> dict[str, dict[st
             raise EcgkitError(f"{where} must be a table with probability and strength")
         for key in spec:
             if key not in ("probability", "strength"):
-                raise EcgkitError(f"{where}: unknown key {key!r}; valid keys: probability, "
-                                  "strength")  # fmt: skip
+                raise EcgkitError(
+                    f"{where}: unknown key {key!r}; valid keys: probability, strength"
+                )
         p = spec.get("probability", 1.0)
         problem = _number(0, 1)(p)
         if problem:

@@ -430,8 +430,12 @@ def _background(
     # compute each distinct row once and gather (rows without horizontal lines are all alike).
     cov = []
     for xs, ys, lw in ((minor_x, minor_y, minor_mm), (major_x, major_y, major_mm)):
-        cov.append((_line_coverage(width, to_px(ox + xs), lw * ppmm)[c0:c1],
-                    _line_coverage(height, to_px(oy + ys), lw * ppmm)[r0:r1]))  # fmt: skip
+        cov.append(
+            (
+                _line_coverage(width, to_px(ox + xs), lw * ppmm)[c0:c1],
+                _line_coverage(height, to_px(oy + ys), lw * ppmm)[r0:r1],
+            )
+        )
     (cx_min, cy_min), (cx_maj, cy_maj) = cov
     pairs, which = np.unique(np.stack([cy_min, cy_maj], 1), axis=0, return_inverse=True)
     rows = np.empty((len(pairs), c1 - c0, 3), np.float32)
@@ -498,9 +502,16 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
     to_px = functools.partial(mm_to_px, px_per_mm=ppmm)
     colours = style.grid_rgb()
     image = _background(
-        width, height, ppmm, layout.grid_origin_mm, layout.grid_box_mm,
-        tuple(style.paper_rgb), colours, style.minor_mm, style.major_mm,
-    ).copy()  # fmt: skip
+        width,
+        height,
+        ppmm,
+        layout.grid_origin_mm,
+        layout.grid_box_mm,
+        tuple(style.paper_rgb),
+        colours,
+        style.minor_mm,
+        style.major_mm,
+    ).copy()
 
     thickness = max(1, int(round(style.pen_mm * ppmm)))
     ink = tuple(int(v) for v in style.ink_rgb)
@@ -524,16 +535,28 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
         if ok.any():
             bbox = clip_box(
                 (x[ok].min() - half, y[ok].min() - half, x[ok].max() + half, y[ok].max() + half),
-                width, height,
-            )  # fmt: skip
+                width,
+                height,
+            )
         leads.append(
             LeadTruth(
-                lead=panel.lead, label=panel.label, start_sample=a, end_sample=b, x=x, y=y,
-                bbox=bbox, label_bbox=None, baseline_y=float(to_px(panel.baseline_mm)),
-                px_per_second=layout.speed * ppmm, px_per_mv=panel.gain * ppmm,
-                row=panel.row, col=panel.col, rhythm=panel.rhythm, inverted=panel.inverted,
+                lead=panel.lead,
+                label=panel.label,
+                start_sample=a,
+                end_sample=b,
+                x=x,
+                y=y,
+                bbox=bbox,
+                label_bbox=None,
+                baseline_y=float(to_px(panel.baseline_mm)),
+                px_per_second=layout.speed * ppmm,
+                px_per_mv=panel.gain * ppmm,
+                row=panel.row,
+                col=panel.col,
+                rhythm=panel.rhythm,
+                inverted=panel.inverted,
             )
-        )  # fmt: skip
+        )
 
     if style.pulses:
         for pulse in layout.pulses:
@@ -634,6 +657,9 @@ def _draw_texts(
         for i, line in enumerate(header_lines(record)):
             put((to_px(x0), to_px(y0 + style.font_mm + i * line_mm)), line, "header")
     if style.footer:
-        put((to_px(layout.header_box_mm[0]), to_px(layout.footer_y_mm)), footer_line(layout),
-            "footer")  # fmt: skip
+        put(
+            (to_px(layout.header_box_mm[0]), to_px(layout.footer_y_mm)),
+            footer_line(layout),
+            "footer",
+        )
     return texts

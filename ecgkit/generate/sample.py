@@ -70,19 +70,21 @@ def sample_files(name: str, *, image_format: str = "png", mask: bool = False) ->
     return files + [f"{name}.json"]
 
 
-def is_complete(out_dir: str | Path, name: str, *, image_format: str = "png",
-                mask: bool = False) -> bool:  # fmt: skip
+def is_complete(
+    out_dir: str | Path, name: str, *, image_format: str = "png", mask: bool = False
+) -> bool:
     """Whether every file of sample ``name`` is already in ``out_dir``."""
     out = Path(out_dir)
-    return all((out / f).is_file() for f in sample_files(name, image_format=image_format,
-                                                           mask=mask))  # fmt: skip
+    return all(
+        (out / f).is_file() for f in sample_files(name, image_format=image_format, mask=mask)
+    )
 
 
-def _sample_payload(page: Page, name: str, image_format: str, jpeg_quality: int,
-                    mask: bool, tmp: Path) -> dict[str, bytes | Path]:  # fmt: skip
+def _sample_payload(
+    page: Page, name: str, image_format: str, jpeg_quality: int, mask: bool, tmp: Path
+) -> dict[str, bytes | Path]:
     payload: dict[str, bytes | Path] = {
-        f"{name}.{image_format}": encode_image(page.image, image_format,
-                                               jpeg_quality=jpeg_quality),  # fmt: skip
+        f"{name}.{image_format}": encode_image(page.image, image_format, jpeg_quality=jpeg_quality),
     }
     write_wfdb(page.plotted_record(), tmp, name)
     payload[f"{name}.hea"] = tmp / f"{name}.hea"
@@ -148,8 +150,9 @@ def write_sample(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_sample_to_zip(zf: zipfile.ZipFile, page: Page, name: str, *,
-                        image_format: str = "png", mask: bool = False) -> None:  # fmt: skip
+def write_sample_to_zip(
+    zf: zipfile.ZipFile, page: Page, name: str, *, image_format: str = "png", mask: bool = False
+) -> None:
     """Add a sample's files to an open zip archive (fixed timestamps: same page, same bytes).
 
     Parameters

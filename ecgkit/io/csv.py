@@ -42,8 +42,9 @@ def check_fs(fs: Any, source: str | None = None) -> float:
     """
     where = f"{source}: " if source else ""
     if fs is None:
-        raise EcgkitError(f"{where}a CSV file does not say its sampling rate; give fs in Hz "
-                          "(e.g. 500)")  # fmt: skip
+        raise EcgkitError(
+            f"{where}a CSV file does not say its sampling rate; give fs in Hz (e.g. 500)"
+        )
     try:
         value = float(fs)
     except (TypeError, ValueError):
@@ -150,5 +151,3 @@ def write_csv(record: Record, path: str | Path) -> Path:
         lines.append(",".join("" if v != v else repr(v) for v in row))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-

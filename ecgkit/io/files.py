@@ -110,5 +110,3 @@ def find_records(inputs: Iterable[str | Path]) -> list[Path]:
         else:
             raise EcgkitError(f"input not found: {p}")
     return found
-
-

@@ -18,8 +18,19 @@ from ecgkit.errors import EcgkitError
 
 #: The 12 standard leads, in standard order.
 LEADS: tuple[str, ...] = (
-    "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
-)  # fmt: skip
+    "I",
+    "II",
+    "III",
+    "aVR",
+    "aVL",
+    "aVF",
+    "V1",
+    "V2",
+    "V3",
+    "V4",
+    "V5",
+    "V6",
+)
 
 
 @dataclass
@@ -183,5 +194,3 @@ def map_channels(names: list[str], source: str) -> tuple[dict[int, int], list[st
     if missing:
         notes.append(f"missing leads {', '.join(missing)} (filled with NaN)")
     return mapping, notes
-
-

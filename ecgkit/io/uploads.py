@@ -169,5 +169,3 @@ def records_from_uploads(
                 "or a .zip of these)"
             )
     return records, errors
-
-

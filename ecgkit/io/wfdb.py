@@ -128,9 +128,20 @@ class MissingSignalFileError(EcgkitError):
 #: format specification ("signal(5)"); None for the FLAC-compressed formats, whose size says
 #: nothing. Our own table, so that we do not reach into wfdb's private ``_signal`` module.
 BYTES_PER_SAMPLE: dict[str, float | None] = {
-    "8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2,
-    "212": 1.5, "310": 4 / 3, "311": 4 / 3, "508": None, "516": None, "524": None,
-}  # fmt: skip
+    "8": 1,
+    "16": 2,
+    "24": 3,
+    "32": 4,
+    "61": 2,
+    "80": 1,
+    "160": 2,
+    "212": 1.5,
+    "310": 4 / 3,
+    "311": 4 / 3,
+    "508": None,
+    "516": None,
+    "524": None,
+}
 
 
 def header_path(path: Path) -> Path:
@@ -359,8 +370,14 @@ def _header_comments(metadata: Mapping[str, Any], skip: set[str]) -> list[str]:
         return " ".join(str(value).split())
 
     lines: list[str] = []
-    for key, label in (("age", "Age"), ("sex", "Sex"), ("dx", "Dx"), ("rx", "Rx"),
-                       ("hx", "Hx"), ("sx", "Sx")):  # fmt: skip
+    for key, label in (
+        ("age", "Age"),
+        ("sex", "Sex"),
+        ("dx", "Dx"),
+        ("rx", "Rx"),
+        ("hx", "Hx"),
+        ("sx", "Sx"),
+    ):
         if metadata.get(key) is not None:
             lines.append(f"{label}: {clean(metadata[key])}")
     for key, value in metadata.items():
