@@ -1,4 +1,4 @@
-"""Command line: ``ecgkit generate ...``, ``ecgkit evaluate ...`` (also ``python -m ecgkit``).
+"""Command line: ``ecgkit generate | digitize | evaluate | roundtrip`` (or ``python -m ecgkit``).
 
 Errors a user can cause print one line on stderr and exit with status 2.
 """
@@ -14,6 +14,14 @@ from ecgkit import __version__
 from ecgkit.errors import EcgkitError
 from ecgkit.generate.layout import GAINS, ORDERS, ORIENTATIONS, PAPER_SIZES, SPEEDS
 from ecgkit.generate.render import FONTS, GRID_CHOICES
+
+#: What ``ecgkit --help`` says about the program (plain text: argparse prints it as is).
+DESCRIPTION = (
+    "Paper ECGs with exact ground truth: make them, read them back, score the reading. "
+    "Commands: generate (records -> images with truth), digitize (images -> records), "
+    "evaluate (digitized records against the truth), roundtrip (all three in one go). "
+    "'ecgkit COMMAND --help' tells more; bad input prints one line and exits with status 2."
+)
 
 
 def _fail(message: str) -> int:
@@ -84,11 +92,25 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--gain", type=float, help=f"mm/mV: {', '.join(f'{s:g}' for s in GAINS)}")
     g.add_argument("--chest-gain", type=float, help="mm/mV for V1-V6 (default: --gain)")
     g.add_argument("--start", type=float, help="record time (s) of the left edge")
-    g.add_argument("--grid", choices=GRID_CHOICES)
+    g.add_argument(
+        "--grid", choices=GRID_CHOICES, help="grid colours; custom needs --grid-major/--grid-minor"
+    )
+    g.add_argument("--grid-major", metavar="#RRGGBB", help="major grid lines of --grid custom")
+    g.add_argument("--grid-minor", metavar="#RRGGBB", help="minor grid lines of --grid custom")
     g.add_argument("--font", choices=FONTS)
     g.add_argument("--no-text", action="store_true", help="no header, footer or lead labels")
     g.add_argument("--format", choices=("png", "jpg"), help="image format")
     g.add_argument("--mask", action="store_true", default=None, help="also write NAME-mask.png")
+
+
+def _rgb(value: str, option: str) -> list[int]:
+    text = value.strip().removeprefix("#")
+    try:
+        if len(text) != 6:
+            raise ValueError
+        return [int(text[i : i + 2], 16) for i in (0, 2, 4)]
+    except ValueError:
+        raise EcgkitError(f"{option}: {value!r} is not a colour like '#E25353'") from None
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, dict]:
@@ -96,6 +118,15 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict]:
         return int(v) if v is not None and float(v).is_integer() else v
 
     style = {"grid": args.grid, "font": args.font}
+    colours = {"grid_major_rgb": args.grid_major, "grid_minor_rgb": args.grid_minor}
+    given = {k: v for k, v in colours.items() if v is not None}
+    if args.grid == "custom" and len(given) < 2:
+        raise EcgkitError(
+            "--grid custom needs both colours: --grid-major '#E25353' --grid-minor '#F6BEBE'"
+        )
+    if given and args.grid != "custom":
+        raise EcgkitError("--grid-major and --grid-minor go with --grid custom")
+    style.update({k: _rgb(v, "--" + k[:-4].replace("_", "-")) for k, v in given.items()})
     if args.no_text:
         style.update(header=False, footer=False, labels=False)
     return {
@@ -142,6 +173,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return cmd_replay(args)
     if not args.out:
         return _fail("--out is required: the folder to write the samples to")
+    overrides = _overrides(args)  # bad options fail before any record is read
 
     bar = tqdm(unit="img", desc="generate", file=sys.stderr, disable=None)
 
@@ -156,7 +188,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             args.inputs,
             args.out,
             preset=args.preset,
-            overrides=_overrides(args),
+            overrides=overrides,
             seed=args.seed,
             synthetic=args.synthetic,
             images_per_record=args.images_per_record,
@@ -256,6 +288,12 @@ def _add_digitize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fs", type=float, default=500.0, help="sampling rate, Hz (default 500)")
     p.add_argument("--csv", action="store_true", help="also write NAME.csv (mV, one column a lead)")
     p.add_argument("--model", metavar="PATH", help="trace model file (default: the shipped one)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="also write NAME.json: layout, each lead's box and label box in the input image's "
+        "pixels, the scale and its source, confidences and notes",
+    )
 
 
 def _digitize_inputs(inputs: Sequence[str]) -> tuple[list[Path], list[str]]:
@@ -325,8 +363,14 @@ def cmd_digitize(args: argparse.Namespace) -> int:
             write_wfdb(result.record, out, name)
             if args.csv:
                 write_csv(result.record, out / f"{name}.csv")
+            if getattr(args, "json", False):
+                import json
+
+                report = result.to_json_dict(image=path.name)
+                (out / f"{name}.json").write_text(json.dumps(report, indent=1) + "\n")
         except EcgkitError as exc:
             reason = str(exc).removeprefix(f"{path.name}: ")  # the path is said once
+            reason = reason.removeprefix(f"{record_name(path.name)}: ")
             bar.write(f"skipped {path}: {reason}", file=sys.stderr)
             failed += 1
             continue
@@ -463,7 +507,7 @@ def cmd_roundtrip(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ecgkit`` command."""
-    parser = argparse.ArgumentParser(prog="ecgkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="ecgkit", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"ecgkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)

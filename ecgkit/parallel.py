@@ -8,7 +8,7 @@ item, as the tasks complete or in input order (``ordered=True``):
   worker, :func:`single_thread_worker`), at most ``in_flight`` tasks submitted at a time. When a
   worker process dies (a crash, or the kernel's out-of-memory killer), the pool breaks: it is
   made again, the tasks that were in flight are run again one at a time, and one that kills its
-  worker alone is reported with :data:`WORKER_DIED`; the others go on;
+  worker alone twice (:data:`SOLO_TRIES`) is reported with :data:`WORKER_DIED`; the others go on;
 * ``executor``: any ``concurrent.futures.Executor``, e.g. a Dask client's
   (:func:`dask_executor`), which replaces its own dead workers and retries their tasks.
 
@@ -39,6 +39,9 @@ WORKER_DIED = (
     "the worker process died while making this image (a crash or out of memory); "
     "it was tried again alone and died again"
 )
+
+#: Times a task is run alone after a pool broke before it is reported with WORKER_DIED.
+SOLO_TRIES = 2
 
 _Indexed = tuple[int, Any]
 
@@ -154,6 +157,9 @@ def _stream(
         return
     todo: deque[_Indexed] = deque(indexed)
     suspects: deque[_Indexed] = deque()
+    # deaths alone per task: a task lost with a pool that another task broke may meet its own
+    # (one-off) death on its first solo try, so a task is given up only when it died alone twice
+    solo_deaths: dict[int, int] = {}
     ctx = multiprocessing.get_context("spawn")
     while todo or suspects:
         pool = ProcessPoolExecutor(
@@ -163,8 +169,13 @@ def _stream(
             lost: list[_Indexed] = []
             while suspects and not lost:
                 yield from _drain(pool, fn, args, deque([suspects.popleft()]), 1, lost)
-            if lost:  # it died alone: this task kills its worker
-                yield Outcome(lost[0][0], lost[0][1], error=WORKER_DIED)
+            if lost:  # it died alone
+                index, item = lost[0]
+                solo_deaths[index] = solo_deaths.get(index, 0) + 1
+                if solo_deaths[index] >= SOLO_TRIES:  # this task kills its worker
+                    yield Outcome(index, item, error=WORKER_DIED)
+                else:
+                    suspects.appendleft(lost[0])
                 continue
             yield from _drain(pool, fn, args, todo, limit, lost)
             suspects.extend(lost)

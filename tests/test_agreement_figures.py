@@ -194,3 +194,26 @@ def test_overlay_figure(records: list[Record]) -> None:
     assert len(F.overlay_figure(ref, half).data) == 24
     with pytest.raises(EcgkitError, match="Record"):
         F.overlay_figure(ref.signals, est)  # type: ignore[arg-type]
+
+
+def test_figures_of_the_issue_a_new_user_met(records: list[Record]) -> None:
+    """Fixed SNR colours (item 15), two-line agreement titles (14), lead windows (12)."""
+    from ecgkit.generate import make_sample
+
+    low, high = F.snr_heatmap([np.full(12, 15.0)]), F.snr_heatmap([np.linspace(0, 40, 12)])
+    for heat in (low, high):
+        assert (heat.data[0].zmin, heat.data[0].zmax) == F.SNR_SCALE_DB == (-5.0, 30.0)
+        assert heat.data[0].zauto is False
+    for fig in (F.bland_altman_figure(REF, EST, name="QT"), F.scatter_figure(REF, EST)):
+        main, detail = fig.layout.title.text.split("<br>")
+        assert len(main) < 40 and "failed 2" in detail
+    page = make_sample(records[0], preset="clean")
+    truth = page.plotted_record()  # 3x4+II: 2.5 s per lead, NaN elsewhere; II also 10 s
+    fig = F.overlay_figure(truth, truth)
+    order = [lead for row in F._PAPER_GRID for lead in row]
+    for i, lead in enumerate(order):
+        ref, est = fig.data[2 * i], fig.data[2 * i + 1]
+        span = float(np.ptp(np.asarray(ref.x, dtype=float)))
+        assert span == pytest.approx(10.0 if lead == "II" else 2.5, abs=0.01), lead
+        assert np.isfinite(np.asarray(ref.y, dtype=float)).all()
+        assert ref.line.width > est.line.width and "rgba" in ref.line.color

@@ -1,6 +1,7 @@
 """The Generate page under Streamlit's AppTest (no browser)."""
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -65,3 +66,89 @@ def test_presets_artifact_controls_and_before_after_view():
     assert not at.exception and not at.error
     notes = " ".join(c.value for c in at.caption)
     assert "perspective" not in notes.split("artifacts applied:")[-1]
+
+
+def test_untouched_paper_controls_keep_the_preset_and_the_sample_replays(tmp_path):
+    """Item 1: the archive preset's draw is shown and kept; a changed control is recorded."""
+    from ecgkit.app import generate as ui
+    from ecgkit.cli import main
+    from ecgkit.generate.synth import builtin_record
+
+    at = run_app()
+    at.selectbox(key="preset").select("archive").run()
+    at.number_input(key="variant").set_value(1).run()
+    assert not at.exception and not at.error
+    drawn = ui.preset_paper("archive", "synth00000", index=1)
+    assert drawn["layout"] == "3x4" and drawn["grid"] == "pink"
+    assert at.selectbox(key="layout").value is None
+    assert at.selectbox(key="layout").options[0] == ui.AS_PRESET
+    assert at.selectbox(key="layout").label == "Layout: 3x4 by the preset"
+    assert at.selectbox(key="grid").label == "Grid colour: pink by the preset"
+    at.selectbox(key="grid").select("blue").run()
+    assert not at.exception and not at.error
+
+    # the same sample from the library: the preset's draw but the blue grid, and it replays
+    prev = ui.preview(
+        builtin_record(0),
+        {"layout": {}, "style": {"grid": "blue", "header": None}},
+        preset="archive",
+        index=1,
+        source="synth:0",
+    )
+    with zipfile.ZipFile(io.BytesIO(prev.zip_bytes)) as zf:
+        zf.extractall(tmp_path / "app")
+        names = zf.namelist()
+    doc = json.loads((tmp_path / "app" / "synth00000.json").read_text())
+    params = doc["parameters"]
+    assert params["preset"] == "archive" and params["source"] == "synth:0"
+    assert params["overrides"] == {"style": {"grid": "blue"}}
+    assert params["drawn"]["layout"]["name"] == "3x4" and params["drawn"]["style"]["grid"] == "blue"
+    json_path = str(tmp_path / "app" / "synth00000.json")
+    assert main(["generate", "--replay", json_path, "--out", str(tmp_path / "cli")]) == 0
+    for name in names:
+        a, b = (tmp_path / d / name for d in ("app", "cli"))
+        assert a.read_bytes() == b.read_bytes(), name
+
+
+def test_untouched_controls_give_what_the_cli_gives(tmp_path):
+    """Item 1: built-in record 0 with the archive preset, no override: the CLI's image."""
+    from ecgkit.app import generate as ui
+    from ecgkit.cli import main
+    from ecgkit.generate.synth import builtin_record
+
+    prev = ui.preview(builtin_record(0), {}, preset="archive", source="synth:0")
+    argv = ["generate", "--synthetic", "1", "--preset", "archive", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    with zipfile.ZipFile(io.BytesIO(prev.zip_bytes)) as zf:
+        assert zf.read("synth00000.jpg") == (tmp_path / "synth00000.jpg").read_bytes()
+        assert zf.read("synth00000.dat") == (tmp_path / "synth00000.dat").read_bytes()
+
+
+def test_a_large_batch_count_does_not_slow_the_single_tab():
+    """Item 2: records for the batch are made on the click, not on every rerun."""
+    import time
+
+    at = run_app()
+    at.number_input(key="batch_count").set_value(300).run()
+    t0 = time.perf_counter()
+    at.radio(key="view").set_value("Before").run()
+    assert time.perf_counter() - t0 < 5.0
+    assert not at.exception and not at.error
+
+
+def test_before_view_shows_the_ground_truth_and_zoom_is_full_resolution():
+    """Items 3 and 5 without a browser: the clean page's overlay differs; crops are 1:1."""
+    from PIL import Image
+
+    from ecgkit.app import generate as ui
+    from ecgkit.generate.synth import builtin_record
+
+    prev = ui.preview(builtin_record(0), {}, preset="scan")
+    assert prev.clean_overlay_png and prev.clean_overlay_png != prev.clean_png
+    box = prev.lead_boxes["V3"]
+    crop = Image.open(io.BytesIO(ui.zoom(prev.image_png, box, pad=10)))
+    assert crop.size == (int(box[2]) - int(box[0]) + 21, int(box[3]) - int(box[1]) + 21)
+    at = run_app()
+    at.selectbox(key="zoom").select("V3").run()
+    assert not at.exception and not at.error
+    assert "full resolution" in at.get("image")[0].proto.imgs[0].caption

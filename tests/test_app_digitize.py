@@ -25,7 +25,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 def open_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    at.switch_page("pages/digitize.py").run()
+    at.switch_page("app_pages/digitize.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -56,7 +56,7 @@ def test_opens_with_the_example_digitized_and_scored(digitizer):
     assert len(at.get("image")) == 1  # the overlay
     assert len(at.get("plotly_chart")) == 2  # the 12 leads, and against the truth
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Download WFDB (.hea + .dat zip)", "Download CSV"]
+    assert labels == ["Download WFDB (.hea + .dat zip)", "Download CSV (time_s, then mV per lead)"]
     snr = [m for m in at.metric if m.label.startswith("SNR")]
     assert snr and snr[0].value.endswith("dB")
     table = at.dataframe[0].value
@@ -74,8 +74,55 @@ def test_opens_with_the_example_digitized_and_scored(digitizer):
         "V5",
         "V6",
     ]
-    assert {"confidence", "snr_db"} <= set(table.columns)
+    assert list(table.columns)[:3] == ["lead", "confidence", "SNR (dB)"]  # side by side
     assert "layout" in at.subheader[0].value
+    assert "self-assessed confidence" in at.subheader[0].value
+
+
+def test_a_new_rate_resamples_without_digitizing_again(fake_digitizer):
+    import streamlit as st
+
+    st.cache_data.clear()
+    at = open_page()
+    assert len(fake_digitizer) == 1
+    at.number_input(key="fs").set_value(250.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(fake_digitizer) == 1, "the digitizer ran again for a new sampling rate"
+    assert any("resampled from 500 Hz to 250 Hz" in c.value for c in at.caption)
+    assert at.dataframe[0].value["samples"].max() == 2500
+    st.cache_data.clear()
+
+
+def test_the_page_scores_what_the_downloaded_files_hold(fake_digitizer, tmp_path):
+    """Item 11: the page's SNR is the one ``ecgkit evaluate`` gives for the same files."""
+    from ecgkit.app import digitize as ud
+    from ecgkit.evaluate.report import evaluate_dirs
+    from ecgkit.io import read_csv
+
+    ex = ud.example()
+    view = ud.digitize_image(ex.image, name=f"{ex.name}.png")
+    page_snr = ud.score(ex.truth, view.result.record).snr_db
+    for folder, record in (("ref", ex.truth), ("est", view.result.record)):
+        write_wfdb(record, tmp_path / folder, ex.name)
+    cli = evaluate_dirs(tmp_path / "ref", tmp_path / "est")["summary"]["mean_snr_db"]
+    assert page_snr == pytest.approx(cli, abs=1e-9)
+    # the CSV download has a time column, and reads back
+    (tmp_path / "x.csv").write_bytes(view.csv_with_time)
+    assert view.csv_with_time.startswith(b"time_s,I,II,III")
+    back = read_csv(tmp_path / "x.csv", fs=500.0)
+    np.testing.assert_allclose(back.signals, view.result.record.signals, equal_nan=True)
+
+
+def test_signals_figure_writes_lead_names_level_and_mv_on_the_axes():
+    from ecgkit.app import digitize as ud
+
+    fig = ud.signals_figure(builtin_record(0))
+    names = [a.text for a in fig.layout.annotations]
+    assert names == [f"<b>{lead}</b>" for lead in ("I", "II", "III", "aVR", "aVL", "aVF")] + [
+        f"<b>V{i}</b>" for i in range(1, 7)
+    ]
+    assert all(a.textangle == 0 for a in fig.layout.annotations)
+    assert fig.layout.yaxis.title.text == "mV" and fig.layout.yaxis12.title.text == "mV"
 
 
 def test_bad_uploads_show_errors_a_truth_scores_and_the_batch_goes_on(digitizer):

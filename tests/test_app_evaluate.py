@@ -23,7 +23,7 @@ N_FIGURES = 5  # heatmap, box plot, Bland-Altman, scatter, overlay
 def open_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    at.switch_page("pages/evaluate.py").run()
+    at.switch_page("app_pages/evaluate.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -92,7 +92,8 @@ def test_uploads_good_and_bad_files(tmp_path):
     # no shared name: one clear error, no figures
     at.file_uploader(key="est_uploads").set_value(wfdb_files(stray, tmp_path / "s")).run()
     assert not at.exception
-    assert any("matched by name" in e.value for e in at.error)
+    # ... that still names the corrupt header (it may be why nothing matches)
+    assert any("matched by name" in e.value and "corrupt.hea" in e.value for e in at.error)
     assert not at.get("plotly_chart")
     # no record in the references (a zip of a PDF scan; the uploader itself refuses a .pdf)
     pdf = io.BytesIO()
@@ -128,3 +129,18 @@ def test_round_trip_button_digitizes_and_scores_built_in_records():
     images = at.dataframe[2].value  # the digitizer's table: one row per image
     assert list(images["image"]) == ["synth00000", "synth00001"]
     json.loads(json.dumps(ev.report, allow_nan=False))  # the JSON download is valid
+
+
+def test_one_record_shows_dashes_and_says_why(tmp_path):
+    """Item 14: with one record, SD, limits and r cannot be computed: a dash, and the reason."""
+    ref = builtin_record(0)
+    noisy = Record(ref.signals + 0.01, ref.fs, name=ref.name)
+    at = open_page()
+    at.radio(key="mode").set_value("Upload records").run()
+    at.file_uploader(key="ref_uploads").set_value(wfdb_files(ref, tmp_path / "r")).run()
+    at.file_uploader(key="est_uploads").set_value(wfdb_files(noisy, tmp_path / "e")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = at.dataframe[1].value.set_index("interval")
+    assert table.loc["RR", "SD (ms)"] == "–" and table.loc["RR", "r"] == "–"
+    assert "None" not in table.to_string()
+    assert any("at least 2 records" in c.value for c in at.caption)

@@ -50,6 +50,10 @@ def test_registered_with_stages():
         "curl": "fold",
         "wrinkles": "fold",
         "creases": "fold",
+        "imagekit_rotation": "capture",
+        "imagekit_crop": "sensor",
+        "imagekit_wrinkles": "fold",
+        "imagekit_creases": "fold",
     }
     assert all(REGISTRY[n].family == "geometry" and REGISTRY[n].stage in STAGES for n in NAMES)
 

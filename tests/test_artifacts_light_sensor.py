@@ -23,6 +23,8 @@ EXPECTED = {
     "downsample": "resample",
     "binarize": "output",
     "jpeg": "output",
+    "imagekit_noise": "sensor",
+    "imagekit_temperature": "sensor",
 }
 # every registered artifact of these families (the registry, not a hand-kept list)
 NAMES = [n for n in artifact_names() if REGISTRY[n].family in ("light", "sensor")]

@@ -77,3 +77,32 @@ def test_upload_an_image_see_the_result_and_download_the_record(
 
     rec = read_wfdb(tmp_path / "record" / "upload.hea")
     assert rec.signals.shape[1] == 12 and rec.fs == 500
+
+
+def test_an_image_with_no_ecg_gets_an_error_and_no_download(
+    app_url: str,  # noqa: F811
+    chromium_path: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A smooth colour gradient passes the quick check but has no layout: refused, not offered."""
+    import numpy as np
+
+    h, w = 700, 1100
+    ramp = np.linspace(0, 255, w)
+    gradient = np.dstack([np.tile(ramp, (h, 1)), np.tile(ramp[::-1], (h, 1)), np.full((h, w), 90)])
+    image = tmp_path / "gradient.png"
+    Image.fromarray(gradient.astype(np.uint8)).save(image)
+
+    with browser_page(chromium_path) as page:
+        page.goto(f"{app_url}/digitize", wait_until="domcontentloaded", timeout=30_000)
+        page.get_by_role("heading", name="Digitize").wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_function(IMAGE_LOADED_JS, arg=IMAGE_SELECTOR, timeout=TIMEOUT_MS)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
+            str(image)
+        )
+        alert = page.locator('[data-testid="stAlert"]', has_text="gradient.png")
+        alert.first.wait_for(timeout=TIMEOUT_MS)
+        text = alert.first.inner_text()
+        assert "no ECG" in text, text
+        assert not page.locator('[data-testid="stException"]').count()
+        assert page.get_by_role("button", name=DOWNLOAD_LABEL).count() == 0

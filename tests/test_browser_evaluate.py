@@ -29,8 +29,8 @@ def test_evaluate_page_draws_the_example_and_downloads_the_report(
     from playwright.sync_api import Error as PlaywrightError
 
     with browser_page(chromium_path) as page:
-        # through the app's navigation, as a user gets there (a direct /evaluate URL is
-        # served by Streamlit's pages/ folder fallback, without app.py's navigation)
+        # through the app's navigation, as a user gets there (a direct URL works too:
+        # tests/test_browser_rough_edges.py opens /digitize)
         page.goto(app_url, wait_until="domcontentloaded", timeout=30_000)
         page.get_by_role("link", name="Evaluate").click(timeout=TIMEOUT_MS)
         page.get_by_role("heading", name="Evaluate").wait_for(timeout=TIMEOUT_MS)

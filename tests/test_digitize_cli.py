@@ -77,6 +77,8 @@ def test_a_folder_with_one_good_and_one_bad_image(tmp_path, capsys, page):
     rec = read_wfdb(tmp_path / "out" / "good_ecg.hea")
     assert rec.signals.shape[1] == 12 and rec.fs == 250 and rec.name == "good_ecg"
     assert rec.present.sum() >= 6, f"only {rec.present.sum()} leads read"
+    header = (tmp_path / "out" / "good_ecg.csv").read_text().splitlines()[0]
+    assert header == "time_s," + ",".join(LEADS)  # the digitized CSV says when each sample is
     csv = read_csv(tmp_path / "out" / "good_ecg.csv", fs=250)
     assert csv.signals.shape == rec.signals.shape
     assert "good_ecg: layout " in out and "mean confidence" in out

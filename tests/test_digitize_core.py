@@ -11,6 +11,7 @@ from ecgkit.digitize.layout_detect import detect_layout, find_pulses
 from ecgkit.digitize.pipeline import _einthoven
 from ecgkit.digitize.rectify import TARGET_PX_PER_MM, grid_period, line_map, rectify
 from ecgkit.digitize.traces import classical_ink
+from ecgkit.errors import EcgkitError
 from ecgkit.evaluate import snr_record
 from ecgkit.generate import make_sample
 from ecgkit.generate.layout import PAPER_SIZES
@@ -226,11 +227,12 @@ def test_einthoven_projection_makes_the_limb_relations_hold():
     assert np.array_equal(out[:, i["I"]], read[:, i["I"]])
 
 
-def test_a_page_without_an_ecg_gives_nan_leads_not_a_crash():
+def test_a_page_without_an_ecg_is_refused_not_written_as_nan_leads():
+    from ecgkit.errors import EcgkitError
+
     blank = np.full((1700, 2200, 3), 255, np.uint8)
-    result = digitize(blank, model=False)
-    assert np.isnan(result.record.signals).all()
-    assert any("not found" in n or "no trace" in n for n in result.notes)
+    with pytest.raises(EcgkitError, match="no ECG layout recognised: no trace rows found"):
+        digitize(blank, model=False)
 
 
 def test_grid_displacement_measures_a_smooth_warp(record):
@@ -283,3 +285,14 @@ def test_two_panels_that_took_one_trace_are_told_apart():
     assert np.nanmax(np.abs(mid_a[100:] - 130)) < 2  # A is on its own trace, not on B's
     assert np.nanmax(np.abs(mid_b[:150] - wander_b[:150])) < 2
     assert np.nanmax(np.abs(mid_b[200:] - 200)) < 2
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_no_numpy_runtime_warning_on_a_photo_or_a_refused_image():
+    """'Mean of empty slice' and the like must not reach the user's stderr."""
+    digitize(make_sample(builtin_record(3), preset="photo").image, name="photo")
+    h, w = 700, 1100
+    ramp = np.linspace(0, 255, w)
+    gradient = np.dstack([np.tile(ramp, (h, 1)), np.tile(ramp[::-1], (h, 1)), np.full((h, w), 90)])
+    with pytest.raises(EcgkitError, match="no ECG layout recognised"):
+        digitize(gradient.astype(np.uint8), name="gradient")

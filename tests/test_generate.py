@@ -137,12 +137,46 @@ def test_cli_generate_writes_samples(tmp_path, capsys):
         ([], "no input records"),
         (["/no/such/record"], "not found"),
         (["--workers", "0", "--synthetic", "1"], "--workers"),
+        (["--grid", "custom", "--synthetic", "1"], "--grid custom needs both colours"),
+        (["--grid-major", "#112233", "--synthetic", "1"], "go with --grid custom"),
+        (
+            [
+                "--grid",
+                "custom",
+                "--grid-major",
+                "#12",
+                "--grid-minor",
+                "#ffffff",
+                "--synthetic",
+                "1",
+            ],
+            "not a colour",
+        ),
     ],
 )
 def test_cli_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path, capsys, argv, needle):
     assert main(["generate", "--out", str(tmp_path / "o"), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ecgkit: error:") and needle in err[0]
+
+
+def test_cli_custom_grid_takes_its_colours(tmp_path):
+    out = tmp_path / "o"
+    argv = ["generate", "--synthetic", "1", "--grid", "custom", "--out", str(out)]
+    assert main([*argv, "--grid-major", "#102030", "--grid-minor", "#405060"]) == 0
+    style = json.loads((out / "synth00000.json").read_text())["parameters"]["drawn"]["style"]
+    assert style["grid_major_rgb"] == [16, 32, 48] and style["grid_minor_rgb"] == [64, 80, 96]
+
+
+def test_cli_help_names_every_command_in_plain_text(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "`" not in text
+    head = text.split("positional arguments")[0]
+    for command in ("generate", "digitize", "evaluate", "roundtrip"):
+        assert command in head.split("usage:")[1].split("\n", 1)[1]
 
 
 def test_cli_reports_a_bad_record_and_keeps_the_good_ones(tmp_path, capsys):

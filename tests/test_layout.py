@@ -27,12 +27,128 @@ def test_mm_to_px_puts_pixel_centres_on_integers():
     assert mm_to_px(0.0, ppmm) == pytest.approx(-0.5)  # the sheet's edge
 
 
-@pytest.mark.parametrize("grid", GRID_NAMES)
+@pytest.mark.parametrize("grid", [g for g in GRID_NAMES if ":" not in g])
 def test_every_grid_places_all_12_leads_once(grid):
     layout = make_layout(grid)
     leads = [p.lead for p in layout.panels if not p.rhythm]
     assert sorted(leads) == sorted(LEADS)
     assert layout.duration == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "order", "rows"),
+    [
+        ("6x1:limb", "standard", [["I"], ["II"], ["III"], ["aVR"], ["aVL"], ["aVF"]]),
+        ("6x1:limb", "cabrera", [["aVL"], ["I"], ["-aVR"], ["II"], ["aVF"], ["III"]]),
+        ("6x1:chest", "cabrera", [["V1"], ["V2"], ["V3"], ["V4"], ["V5"], ["V6"]]),
+        (
+            "6x2+II",
+            "standard",
+            [[a, b] for a, b in zip(LEADS[:6], LEADS[6:], strict=True)] + [["II"]],
+        ),
+        (
+            "6x2+II",
+            "cabrera",
+            [
+                [a, b]
+                for a, b in zip(["aVL", "I", "-aVR", "II", "aVF", "III"], LEADS[6:], strict=True)
+            ]
+            + [["II"]],
+        ),
+        (
+            "3x4+V1,II,V5",
+            "standard",
+            [
+                ["I", "aVR", "V1", "V4"],
+                ["II", "aVL", "V2", "V5"],
+                ["III", "aVF", "V3", "V6"],
+                ["V1"],
+                ["II"],
+                ["V5"],
+            ],
+        ),
+    ],
+)
+def test_new_layouts_place_the_named_rows(name, order, rows):
+    layout = make_layout(name, order=order)
+    got: dict[int, list[str]] = {}
+    for p in sorted(layout.panels, key=lambda p: (p.row, p.col)):
+        got.setdefault(p.row, []).append(p.label)
+    assert [got[r] for r in sorted(got)] == rows
+    assert lead_grid(name, order, labels=True) == rows
+    # rows keep their order top to bottom, and rhythm strips span the whole width
+    baselines = sorted({p.baseline_mm for p in layout.panels})
+    assert [p.baseline_mm for p in layout.panels if p.col == 0] == baselines
+    for p in layout.panels:
+        if p.rhythm:
+            assert (p.t0, p.t1) == (0.0, layout.duration)
+
+
+@pytest.mark.parametrize(
+    ("side", "sides"),
+    [
+        ("left", {"left"}),
+        ("right", {"right"}),
+        ("both", {"left", "right"}),
+        ("rhythm", {"left"}),
+        ("none", set()),
+    ],
+)
+def test_pulse_sides_put_the_pulses_where_asked(side, sides):
+    layout = make_layout("3x4+II,V1", pulse_side=side, pulse_mv=0.5)
+    assert {p.side for p in layout.pulses} == sides
+    rows = sorted({p.row for p in layout.panels})
+    rhythm_rows = {p.row for p in layout.panels if p.rhythm}
+    expect_rows = rhythm_rows if side == "rhythm" else set(rows)
+    if side != "none":
+        assert {p.row for p in layout.pulses} == expect_rows
+    x_trace = min(p.x_mm for p in layout.panels)
+    x_end = max(p.x_mm + (p.t1 - p.t0) * layout.speed for p in layout.panels)
+    for p in layout.pulses:
+        x0, y0, x1, y1 = p.box_mm
+        assert p.mv == 0.5 and y1 - y0 == pytest.approx(0.5 * p.gain)
+        assert y1 == next(q.baseline_mm for q in layout.panels if q.row == p.row)
+        if p.side == "left":
+            assert x1 <= x_trace
+        else:
+            assert x0 >= x_end
+        assert 0 < x0 and x1 < layout.paper.width_mm
+    if side == "none":
+        assert layout.row_x_mm == x_trace  # no room kept for pulses
+
+
+def test_fill_spacing_spreads_12x1_over_the_page_height():
+    snap, fill = make_layout("12x1", spacing="snap"), make_layout("12x1", spacing="fill")
+    assert snap.row_pitch_mm == 10.0  # 5-mm multiples leave 3 cm blank bands
+    assert fill.row_pitch_mm == 14.0
+    auto = make_layout("12x1")  # the default for 12x1 is to fill the page
+    assert auto.spacing == "fill" and auto.row_pitch_mm == 14.0
+    other = make_layout("3x4+II")  # other layouts keep the 5-mm pitch
+    assert other.spacing == "snap" and other.row_pitch_mm % 5 == 0
+    bases = [p.baseline_mm for p in fill.panels]
+    assert all(b == round(b) for b in bases)  # on 1-mm grid lines
+    assert bases[-1] - bases[0] == 11 * 14.0
+    assert bases[-1] < fill.paper.height_mm - 8.0
+
+
+def test_column_gap_stops_each_column_short():
+    layout = make_layout("3x4", column_gap_mm=2.0)
+    for p in layout.panels:
+        width = (p.t1 - p.t0) * layout.speed
+        assert width == pytest.approx(62.5 - (2.0 if p.col < 3 else 0.0))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"pulse_side": "top"}, "pulse side"),
+        ({"pulse_mv": 1.5}, "pulse height"),
+        ({"spacing": "loose"}, "row spacing"),
+    ],
+)
+def test_bad_style_layout_options_raise(kwargs, needle):
+    with pytest.raises(EcgkitError, match=needle):
+        make_layout("3x4+II", **kwargs)
 
 
 def test_3x4_columns_show_consecutive_windows_and_rhythm_strip():

@@ -59,6 +59,15 @@ def test_an_override_does_not_shift_the_other_draws():
         ({"layout": {"name": "4x4"}}, "unknown layout"),
         ({"style": {"grid": {"choices": ["red"], "weights": [1, 2]}}}, "weights"),
         ({"schema": 7}, "schema 7"),
+        ({"style": {"pulse_side": "top"}}, "\\[style\\] pulse_side = 'top' must be one of left"),
+        ({"style": {"pulse_mv": [1.0, 1.5]}}, "pulse_mv = 1.5 must be one of"),
+        ({"style": {"separator": "dashes"}}, "separator = 'dashes'"),
+        ({"style": {"separator_rgb": [0, 0]}}, "separator_rgb .* colour"),
+        ({"style": {"grid_kind": "crosses"}}, "grid_kind = 'crosses'"),
+        ({"style": {"label_position": "below"}}, "label_position = 'below'"),
+        ({"style": {"label_case": "title"}}, "label_case = 'title'"),
+        ({"layout": {"spacing": "loose"}}, "\\[layout\\] spacing = 'loose'"),
+        ({"layout": {"name": "6x1:feet"}}, "unknown layout"),
     ],
 )
 def test_bad_presets_are_refused_with_a_message_naming_the_key(data, needle):

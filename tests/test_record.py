@@ -259,10 +259,15 @@ def test_csv_round_trip(tmp_path: Path) -> None:
     r = make_record()
     r.signals[3, 2] = np.nan
     path = write_csv(r, tmp_path / "x.csv")
-    assert path.read_text().splitlines()[0] == ",".join(LEADS)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "time_s," + ",".join(LEADS)
+    assert [float(line.split(",")[0]) for line in lines[1:4]] == [0.0, 1 / 250, 2 / 250]
     back = read_csv(path, fs=250)
     assert back.name == "x" and back.fs == 250.0
     np.testing.assert_array_equal(back.signals, r.signals)
+    bare = write_csv(r, tmp_path / "bare.csv", time=False)  # leads only
+    assert bare.read_text().splitlines()[0] == ",".join(LEADS)
+    np.testing.assert_array_equal(read_csv(bare, fs=250).signals, r.signals)
 
 
 def test_csv_time_column_other_names_and_missing_lead(tmp_path: Path) -> None:

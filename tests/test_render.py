@@ -239,3 +239,61 @@ def test_bad_style_raises():
         Style(grid="purple")
     with pytest.raises(EcgkitError, match="custom"):
         Style(grid="custom")
+
+
+@pytest.mark.parametrize("case", ["as_is", "upper", "lower"])
+@pytest.mark.parametrize("position", ["panel", "left", "above"])
+def test_label_position_and_case(record, case, position):
+    style = Style(label_position=position, label_case=case, header=False, footer=False)
+    layout = make_layout("3x4+II", order="cabrera", **style.layout_options())
+    page = render(record, layout, style)
+    dark = darkness(page.image) > 128
+    for lt, panel in zip(page.leads, layout.panels, strict=True):
+        want = {"upper": panel.label.upper(), "lower": panel.label.lower()}.get(case, panel.label)
+        assert lt.label == want
+        x0, y0, x1, y1 = lt.label_bbox
+        assert dark[int(y0) : int(y1) + 1, int(x0) : int(x1) + 1].any()
+        trace_x0 = np.nanmin(lt.x)
+        if position == "left" and panel.col == 0:
+            # before the row: left of its pulse, on the baseline's height
+            pulse = next(p for p in layout.pulses if p.row == panel.row)
+            assert x1 < pulse.x_mm * page.px_per_mm and y0 < lt.baseline_y < y1 + 4
+        else:
+            assert x0 >= trace_x0 - 1
+            assert y1 < lt.baseline_y - (8 if position == "above" else 3) * page.px_per_mm * 0.5
+    assert [t.text for t in page.texts] == [lt.label for lt in page.leads]
+
+
+@pytest.mark.parametrize("grid", ["orange", "black", "thermal"])
+def test_new_grid_colours_and_dots(record, grid):
+    from ecgkit.generate.layout import mm_to_px
+    from ecgkit.generate.render import GRID_COLOURS
+
+    layout = make_layout("3x4")
+    ppmm = layout.paper.px_per_mm
+    x_mm = layout.grid_origin_mm[0] + 255.0  # a major line right of the traces
+    y_mm = layout.grid_origin_mm[1]
+    col, row = (int(round(mm_to_px(v, ppmm))) for v in (x_mm, y_mm))
+    between = int(round(mm_to_px(x_mm + 0.5, ppmm)))  # half-way to the next 1-mm line
+    major = np.asarray(GRID_COLOURS[grid][0], int)
+    style = {"labels": False, "header": False, "footer": False}
+    lines = render(record, layout, Style(grid=grid, major_mm=0.3, **style)).image.astype(int)
+    dots = render(record, layout, Style(grid=grid, grid_kind="dots", major_mm=0.3, **style))
+    dots = dots.image.astype(int)
+    assert np.abs(lines[row, col] - major).max() <= 25
+    assert np.abs(dots[row, col] - major).max() <= 25  # a dot at the 5-mm crossing
+    assert np.abs(lines[row, between] - major).max() <= 25  # the line goes on
+    assert (dots[row, between] == 255).all()  # between dots: paper
+
+
+def test_new_style_options_are_refused_with_clear_errors():
+    for kwargs, needle in [
+        ({"pulse_side": "top"}, "pulse_side"),
+        ({"pulse_mv": 3.0}, "pulse_mv"),
+        ({"separator": "dashes"}, "separator"),
+        ({"grid_kind": "crosses"}, "grid_kind"),
+        ({"label_position": "below"}, "label_position"),
+        ({"label_case": "title"}, "label_case"),
+    ]:
+        with pytest.raises(EcgkitError, match=needle):
+            Style(**kwargs)

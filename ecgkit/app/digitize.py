@@ -25,12 +25,16 @@ from ecgkit.digitize.service import (  # noqa: F401  (the pages call them from h
     record_name,
 )
 from ecgkit.errors import EcgkitError
-from ecgkit.io import LEADS, Record, records_from_uploads, write_csv, write_wfdb
+from ecgkit.io import LEADS, Record, read_wfdb, records_from_uploads, write_wfdb
+from ecgkit.io.csv import csv_text
 
 #: What the image uploader accepts.
 IMAGE_TYPES = ("png", "jpg", "jpeg", "bmp", "tif", "tiff", "pdf")
 #: What the ground-truth uploader accepts (WFDB, or a zip of it).
 TRUTH_TYPES = ("hea", "dat", "mat", "zip")
+#: The rate the Digitize page digitizes at; another rate is this result resampled
+#: (:func:`at_rate`), so changing the rate does not run the digitizer again.
+DIGITIZE_FS = 500.0
 #: The built-in example the page opens with.
 EXAMPLE_PRESET = "scan"
 EXAMPLE_RECORD = 0
@@ -64,7 +68,7 @@ def example(*, preset: str = EXAMPLE_PRESET, index: int = EXAMPLE_RECORD) -> Exa
     from ecgkit.generate.synth import builtin_record
 
     page = make_sample(builtin_record(index), preset=preset)
-    truth = page.plotted_record()
+    truth = as_written(page.plotted_record())  # what ``ecgkit generate`` writes as NAME.hea
     return Example(
         name=truth.name,
         image=page.image,
@@ -72,6 +76,25 @@ def example(*, preset: str = EXAMPLE_PRESET, index: int = EXAMPLE_RECORD) -> Exa
         description=f"built-in record {index} through the {preset!r} preset "
         f"({page.width} x {page.height} px, layout {page.layout.name})",
     )
+
+
+def as_written(record: Record) -> Record:
+    """A record as its WFDB files hold it (written and read back: values rounded to 1 uV).
+
+    The Challenge SNR aligns each lead by an integer shift chosen from near-equal correlation
+    peaks, so a 1 uV rounding can flip the choice and move a lead's SNR by a few dB: scores
+    must be computed from the same numbers the files give, as ``ecgkit evaluate`` does.
+
+    Parameters
+    ----------
+    record : Record
+
+    Returns
+    -------
+    Record
+    """
+    with tempfile.TemporaryDirectory(prefix="ecgkit-digitize-") as tmp:
+        return read_wfdb(write_wfdb(record, tmp, record.name))
 
 
 def record_zip(record: Record, name: str | None = None) -> bytes:
@@ -100,19 +123,22 @@ def _wfdb_into_zip(zf: zipfile.ZipFile, record: Record, name: str) -> None:
             zf.write(path, path.name)
 
 
-def record_csv(record: Record) -> bytes:
-    """A record as CSV bytes (:func:`ecgkit.io.write_csv`: a header row of lead names, mV).
+def record_csv(record: Record, *, time: bool = False) -> bytes:
+    """A record as CSV bytes: one column per lead in mV, NaN as empty cells.
 
     Parameters
     ----------
     record : Record
+    time : bool
+        Start with a ``time_s`` column (seconds from the first sample), as
+        :func:`ecgkit.io.write_csv` (``ecgkit digitize --csv``) writes it;
+        :func:`ecgkit.io.read_csv` reads both (it recognises and drops the time column).
 
     Returns
     -------
     bytes
     """
-    with tempfile.TemporaryDirectory(prefix="ecgkit-digitize-") as tmp:
-        return write_csv(record, Path(tmp) / "record.csv").read_bytes()
+    return csv_text(record, time=time).encode("utf-8")
 
 
 @dataclass
@@ -127,6 +153,8 @@ class DigitizeView:
     table: list[dict[str, Any]]
     summary: str
     notes: list[str] = field(default_factory=list)
+    #: The CSV with a ``time_s`` column first (the page's download).
+    csv_with_time: bytes = b""
 
 
 def confidence_table(result: pipeline.Digitized) -> list[dict[str, Any]]:
@@ -157,7 +185,10 @@ def confidence_table(result: pipeline.Digitized) -> list[dict[str, Any]]:
 
 
 def summary_line(result: pipeline.Digitized, name: str) -> str:
-    """``"NAME: layout 3x4+II, mean confidence 0.84, 12 of 12 leads, 1.3 s"``.
+    """One line: layout, leads read, the digitizer's own confidence (mean, lowest lead), time.
+
+    E.g. ``"x.png: layout 3x4+II, 12 of 12 leads, self-assessed confidence 0.84 (lowest V3
+    0.52), 1.3 s"``.
 
     Parameters
     ----------
@@ -169,9 +200,11 @@ def summary_line(result: pipeline.Digitized, name: str) -> str:
     str
     """
     n_read = int(result.record.present.sum())
+    conf = {lead: float(result.confidence.get(lead, 0.0)) for lead in LEADS}
+    low = min(conf, key=conf.__getitem__)
     return (
-        f"{name}: layout {result.layout}, mean confidence "
-        f"{mean_confidence(result.confidence):.2f}, {n_read} of 12 leads, "
+        f"{name}: layout {result.layout}, {n_read} of 12 leads, self-assessed confidence "
+        f"{mean_confidence(result.confidence):.2f} (lowest {low} {conf[low]:.2f}), "
         f"{result.seconds:.1f} s"
     )
 
@@ -215,9 +248,48 @@ def digitize_image(
         overlay_png=encode_image(draw_digitized(result), "png"),
         wfdb_zip=record_zip(result.record, rec_name),
         csv_bytes=record_csv(result.record),
+        csv_with_time=record_csv(result.record, time=True),
         table=confidence_table(result),
         summary=summary_line(result, name),
         notes=list(result.notes),
+    )
+
+
+def at_rate(view: DigitizeView, fs: float) -> DigitizeView:
+    """The same digitization at another sampling rate: resampled, not digitized again.
+
+    Parameters
+    ----------
+    view : DigitizeView
+        From :func:`digitize_image`.
+    fs : float
+        The wanted rate in Hz.
+
+    Returns
+    -------
+    DigitizeView
+        ``view`` itself at its own rate; else a copy whose record, downloads and table are at
+        ``fs`` (:func:`ecgkit.evaluate.resample_signals`, a polyphase filter; NaN gaps kept).
+    """
+    import dataclasses
+
+    from ecgkit.evaluate.snr import resample_signals
+    from ecgkit.io.record import check_output_fs
+
+    fs = check_output_fs(fs)
+    rec = view.result.record
+    if fs == rec.fs:
+        return view
+    new = dataclasses.replace(rec, signals=resample_signals(rec.signals, rec.fs, fs), fs=fs)
+    result = dataclasses.replace(view.result, record=new)
+    return dataclasses.replace(
+        view,
+        result=result,
+        wfdb_zip=record_zip(new, view.name),
+        csv_bytes=record_csv(new),
+        csv_with_time=record_csv(new, time=True),
+        table=confidence_table(result),
+        notes=[*view.notes, f"resampled from {rec.fs:g} Hz to {fs:g} Hz (not digitized again)"],
     )
 
 
@@ -232,7 +304,8 @@ def signals_figure(record: Record, *, title: str | None = None) -> Any:
     Returns
     -------
     plotly.graph_objects.Figure
-        12 traces (one per lead, NaN gaps kept), mV against seconds.
+        12 traces (one per lead, NaN gaps kept), mV against seconds; each row's y axis is
+        titled ``mV`` and its lead name is written horizontally to its left.
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -253,11 +326,23 @@ def signals_figure(record: Record, *, title: str | None = None) -> Any:
             row=k + 1,
             col=1,
         )
-        fig.update_yaxes(title_text=lead, title_standoff=2, row=k + 1, col=1)
-    fig.update_xaxes(title_text="seconds", row=len(LEADS), col=1)
+        fig.update_yaxes(title_text="mV", title_standoff=0, title_font_size=10, row=k + 1, col=1)
+    fig.update_xaxes(title_text="Time (s)", row=len(LEADS), col=1)
+    for k, lead in enumerate(LEADS):  # horizontal names: a rotated "III" reads as a bar
+        yref = "y domain" if k == 0 else f"y{k + 1} domain"
+        fig.add_annotation(
+            text=f"<b>{lead}</b>",
+            xref="paper",
+            yref=yref,
+            x=-0.01,
+            y=0.5,
+            xanchor="right",
+            showarrow=False,
+            textangle=0,
+        )
     fig.update_layout(
         height=90 * len(LEADS),
-        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        margin={"l": 90, "r": 10, "t": 40, "b": 40},
         title=title or f"{record.name}: 12 leads, mV, {record.fs:g} Hz",
     )
     return fig
@@ -309,6 +394,38 @@ class Score:
     notes: list[str]
 
 
+#: What the page says about the digitizer's confidence.
+CONFIDENCE_NOTE = (
+    "Confidence is the digitizer's own estimate from what a wrong reading would violate; it "
+    "is not a measured accuracy. Where a ground truth is given, each lead's SNR beside it "
+    "says how well the lead was actually read."
+)
+
+
+def lead_rows(view: DigitizeView, scored: Score | None = None) -> list[dict[str, Any]]:
+    """One row per lead: the digitizer's confidence and, with a truth, the lead's SNR beside it.
+
+    Parameters
+    ----------
+    view : DigitizeView
+    scored : Score, optional
+        From :func:`score`.
+
+    Returns
+    -------
+    list of dict
+        ``lead``, ``confidence``, (``SNR (dB)``), ``read``, ``samples``.
+    """
+    rows = []
+    for r in view.table:
+        row = {"lead": r["lead"], "confidence": r["confidence"]}
+        if scored is not None:
+            value = scored.per_lead_snr[r["lead"]]
+            row["SNR (dB)"] = round(value, 1) if np.isfinite(value) else None
+        rows.append({**row, "read": r["read"], "samples": r["samples"]})
+    return rows
+
+
 def format_db(value: float) -> str:
     """``"12.3 dB"``; ``"inf dB"`` for a perfect match, ``"n/a"`` where undefined.
 
@@ -328,10 +445,13 @@ def format_db(value: float) -> str:
 def score(truth: Record, estimate: Record) -> Score:
     """The Challenge 2024 SNR, Pearson r and RMSE of a digitized record against the truth.
 
+    The estimate is scored as its downloaded WFDB files hold it (:func:`as_written`), so the
+    numbers are the ones ``ecgkit evaluate`` and the Evaluate page give for those files.
+
     Parameters
     ----------
     truth : Record
-        The plotted signal (NaN off the page).
+        The plotted signal (NaN off the page), as read from its files.
     estimate : Record
         The digitized record.
 
@@ -341,7 +461,7 @@ def score(truth: Record, estimate: Record) -> Score:
     """
     from ecgkit.evaluate import record_metrics
 
-    m = record_metrics(truth, estimate)
+    m = record_metrics(truth, as_written(estimate))
     per_lead = {lead: float(v) for lead, v in zip(LEADS, m.per_lead.snr_db, strict=True)}
     rec = m.record
     return Score(

@@ -170,7 +170,8 @@ def evaluate_uploads(
     Raises
     ------
     EcgkitError
-        If no reference or no digitized record could be read, or no names match.
+        If no reference or no digitized record could be read, or no names match (the
+        message then also names the files that could not be read).
     """
     refs, ref_errors = _read(reference_files)
     ests, est_errors = _read(estimate_files)
@@ -184,7 +185,12 @@ def evaluate_uploads(
         raise EcgkitError(
             "no digitized record could be read: " + ("; ".join(est_errors) or "no files")
         )
-    refs, paired, unmatched = match_by_name(refs, ests)
+    try:
+        refs, paired, unmatched = match_by_name(refs, ests)
+    except EcgkitError as exc:  # say what could not be read too: it may be why none match
+        if not messages:
+            raise
+        raise EcgkitError(f"{exc}. Also: {'; '.join(messages)}") from None
     report = evaluate_records(refs, paired, lead=lead, progress=progress)
     report["errors"] = messages + unmatched
     label = f"{len(refs)} uploaded reference record(s), {len(ests)} digitized"
@@ -282,11 +288,12 @@ def interval_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     -------
     list of dict
         ``interval``, ``n``, ``failed``, ``bias``, ``sd``, ``loa_lower``, ``loa_upper``,
-        ``mae`` (ms) and ``r``.
+        ``mae`` (ms) and ``r``, as text: a value that cannot be computed is
+        :data:`NO_VALUE` (:func:`interval_note` says why).
     """
 
     def r(v: Any, digits: int = 1) -> Any:
-        return None if v is None else round(float(v), digits)
+        return NO_VALUE if v is None else f"{float(v):.{digits}f}"
 
     rows = []
     for name in INTERVALS:
@@ -308,6 +315,36 @@ def interval_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+#: What the interval table shows where a statistic cannot be computed.
+NO_VALUE = "–"
+
+
+def interval_note(report: Mapping[str, Any]) -> str:
+    """Why some cells of :func:`interval_rows` hold a dash (empty string if none do).
+
+    Parameters
+    ----------
+    report : dict
+
+    Returns
+    -------
+    str
+    """
+    short = [
+        name
+        for name in INTERVALS
+        if report["intervals"]["agreement"][name].get("sd") is None
+        or report["intervals"]["agreement"][name].get("pearson_r") is None
+    ]
+    if not short:
+        return ""
+    return (
+        f"{NO_VALUE}: not computable for {', '.join(short)}. The SD and the limits of agreement "
+        "need at least 2 records where both the reference and the estimate were measured, "
+        "Pearson r at least 2 with some spread; bias and MAE need 1."
+    )
 
 
 def snr_matrix(report: Mapping[str, Any]) -> np.ndarray:

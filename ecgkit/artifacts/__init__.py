@@ -66,13 +66,30 @@ STAGES: dict[str, int] = {
 }
 
 #: Order within a stage where it matters (default 50): the paper's tone comes before holes and
-#: torn corners, which show what lies behind the paper.
-_RANK: dict[str, int] = {"paper_tone": 10, "fading": 20, "holes": 80, "torn_corner": 90}
+#: torn corners, which show what lies behind the paper; ECG-Image-Kit's augmentation runs
+#: noise, crop, then colour temperature (its imgaug ``Sequential``), after the other sensors.
+_RANK: dict[str, int] = {
+    "paper_tone": 10,
+    "fading": 20,
+    "holes": 80,
+    "torn_corner": 90,
+    "imagekit_noise": 60,
+    "imagekit_crop": 70,
+    "imagekit_temperature": 80,
+}
 
 #: Every known artifact by name (filled as the family modules are imported).
 REGISTRY: dict[str, Artifact] = {}
 
-_FAMILY_MODULES: tuple[str, ...] = ("text", "handwriting", "paper", "geometry", "light", "sensor")
+_FAMILY_MODULES: tuple[str, ...] = (
+    "text",
+    "handwriting",
+    "paper",
+    "geometry",
+    "light",
+    "sensor",
+    "imagekit",  # ECG-Image-Kit's own distortions (geometry, light and sensor families)
+)
 
 
 def register(cls: type[Artifact]) -> type[Artifact]:

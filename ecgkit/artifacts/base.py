@@ -109,8 +109,8 @@ def warp_page(
     Returns
     -------
     Page
-        A new page: image, mask, every lead's points and boxes, text boxes and paper corners
-        mapped; ``px_per_mm`` is left as the nominal paper resolution.
+        A new page: image, mask, every lead's points and boxes, text boxes, pulse boxes and
+        paper corners mapped; ``px_per_mm`` is left as the nominal paper resolution.
     """
     h, w = page.image.shape[:2]
     out_w, out_h = cmap.output_size(w, h)
@@ -160,6 +160,10 @@ def warp_page(
         if box is not None:
             out.texts.append(copy.copy(t))
             out.texts[-1].bbox = box
+    out.pulses = []
+    for pt in page.pulses:
+        out.pulses.append(copy.copy(pt))
+        out.pulses[-1].bbox = map_box(cmap, pt.bbox, out_w, out_h)
     out.corners = cmap.forward(np.asarray(page.corners, float))
     out.parameters = dict(page.parameters)
     return out

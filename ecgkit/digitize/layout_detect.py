@@ -53,6 +53,16 @@ class PageLayout:
     x_trace: float
     rows: list[float]
     notes: list[str]
+    #: x the grid's displacement is measured relative to (a pulse's rising edge)
+    x_ref: float | None = None
+    #: where the calibration pulses were: "left", "right", "both" or "none"
+    pulse_side: str = "none"
+    #: where px/mm came from: "grid", "pulses" or "assumed" (set by the caller for "grid")
+    scale_source: str = "grid"
+    #: the leads were named by the standard order of the layout, not read from labels
+    order_assumed: bool = True
+    speed: float = SPEED  # mm/s the signals are read at
+    gain: float = GAIN  # mm/mV
 
 
 def find_rows(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -93,10 +103,12 @@ class Pulses:
     """Calibration pulses found on a page: one per row, all at the same x."""
 
     feet: np.ndarray  # y of each pulse's foot (0 mV), top to bottom
-    x_stub: float  # x where the pulses' baseline stubs start
+    x_stub: float  # x where the pulses' baseline stubs start (the left ones' where both)
     speed: float  # mm/s their width says
     gain: float  # mm/mV their height says
     score: np.ndarray  # template match of each
+    side: str = "left"  # "left", "right" or "both": which end of the rows they are at
+    x_end: float | None = None  # where "both": x where the right-hand pulses' stubs start
 
 
 def _pulse_masks(speed: float, gain: float, ppmm: float) -> tuple[list[np.ndarray], float, float]:
@@ -133,14 +145,29 @@ def _pulse_masks(speed: float, gain: float, ppmm: float) -> tuple[list[np.ndarra
     return masks, m, foot
 
 
-def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
-    """The page's calibration pulses, by matched filtering in the left part of the page.
+#: Most trace ink (mm of columns) allowed beyond a row's pulse on the far side from the
+#: traces: a lead label or a speck, not a panel (a separator tick a column in shows a whole
+#: column of trace on its left; chosen on the real development scans, 2026-12).
+BEYOND_PULSE_MM = 10.0
+#: Least median match of a set of pulses: drawn pulses score about 1.0 (0.96 on the real EMS
+#: export of the development scans), chance alignments of QRS spikes and ticks on a page
+#: without pulses 0.5-0.6 (a generated pulse-free page; chosen on those, 2026-12).
+PULSE_MIN_SCORE = 0.7
+#: Part of the page width searched for pulses at each end.
+PULSE_SEARCH_PART = 0.4
 
-    Every row of a page from a cart starts with a 1 mV, 0.2 s pulse at the same x. Matching a
-    drawn pulse (for 12.5/25/50 mm/s and 5/10/20 mm/mV) against the ink map finds them through
-    fading, breaks and noise, where the ink's row projection can merge rows or take a line of
-    text or the page's border for one. A match needs ink along the pulse's line and blank
-    paper inside and above it, so a QRS spike or a grid remnant scores low.
+
+def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
+    """The page's calibration pulses, by matched filtering at both ends of the rows.
+
+    A cart prints a 1 mV, 0.2 s pulse at the same x on every row: at the left end, the right
+    end, or both. Matching a drawn pulse (for 12.5/25/50 mm/s and 5/10/20 mm/mV) against the
+    ink map finds them through fading, breaks and noise, where the ink's row projection can
+    merge rows or take a line of text or the page's border for one. A match needs ink along
+    the pulse's line (a flat top 0.2 s wide, back to the baseline) and blank paper inside and
+    above it, so a QRS spike, a separator tick or a grid remnant scores low; and the pulses
+    must sit at their rows' end (little trace ink beyond them, :data:`BEYOND_PULSE_MM`), so
+    the ticks between columns are not taken for them.
 
     Parameters
     ----------
@@ -151,18 +178,66 @@ def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
     Returns
     -------
     Pulses or None
-        None where fewer than two pulses line up.
+        None where fewer than two pulses line up at either end.
     """
+    w = ink.shape[1]
+    binary = ink > 0.5
+    part = int(w * PULSE_SEARCH_PART)
+    left = _match_pulses(ink, px_per_mm, 0, part)
+    right = _match_pulses(ink, px_per_mm, w - part, w)
+    left, right = (
+        None if p is None or float(np.median(p.score)) < PULSE_MIN_SCORE else p
+        for p in (left, right)
+    )
+    if left is not None and not _at_row_end(binary, left, px_per_mm, "left"):
+        left = None
+    if right is not None and not _at_row_end(binary, right, px_per_mm, "right"):
+        right = None
+    if right is not None:
+        right.side = "right"
+    if left is not None and right is not None:
+        tol = 2.0 * px_per_mm
+        same = [np.min(np.abs(right.feet - y)) < tol for y in left.feet]
+        if sum(same) >= 2 and (left.speed, left.gain) == (right.speed, right.gain):
+            left.side, left.x_end = "both", right.x_stub
+            return left
+        # two sets that disagree: the better match
+        return left if float(np.median(left.score)) >= float(np.median(right.score)) else right
+    return left if right is None else right
+
+
+def _at_row_end(binary: np.ndarray, pulses: Pulses, px_per_mm: float, side: str) -> bool:
+    """Whether pulses sit at their rows' end: little trace ink beyond them (far side)."""
+    h, w = binary.shape
+    beyond = []
+    width = (2 * STUB_MM + PULSE_SECONDS * pulses.speed) * px_per_mm
+    for foot in pulses.feet:
+        band = binary[max(0, int(foot - 6 * px_per_mm)) : min(h, int(foot + 4 * px_per_mm))]
+        if band.size == 0:
+            continue
+        cols = band.any(axis=0)
+        if side == "left":
+            far = cols[: max(0, int(pulses.x_stub - px_per_mm))]
+        else:
+            far = cols[min(w, int(pulses.x_stub + width + px_per_mm)) :]
+        beyond.append(int(far.sum()))
+    return bool(beyond) and float(np.median(beyond)) <= BEYOND_PULSE_MM * px_per_mm
+
+
+def _match_pulses(ink: np.ndarray, px_per_mm: float, xa: int, xb: int) -> Pulses | None:
+    """The best set of pulses (one shape, one x) in columns ``xa:xb`` of the ink map."""
     h, w = ink.shape
     f = 0.5  # matched at half resolution
-    part = np.ascontiguousarray(ink[:, : int(w * 0.4)], np.float32)
+    part = np.ascontiguousarray(ink[:, xa:xb], np.float32)
+    if part.size == 0:
+        return None
     small = cv2.resize(part, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     pm = px_per_mm * f
     # a one-pixel line template forgives a pixel of misplacement on a dilated map; squared,
     # so faint grid remnants count little along the line
     soft = cv2.dilate(small, np.ones((3, 3), np.uint8)) ** 2
     hard = (small > 0.5).astype(np.uint8)
-    best: tuple[float, Pulses] | None = None
+    best: tuple[tuple[float, int], Pulses] | None = None
     for speed in (25.0, 50.0, 12.5):
         # horizontal strokes at least 60 % of the pulse's width (for the crossing count)
         run = max(3, int(0.12 * speed * pm))
@@ -205,7 +280,7 @@ def find_pulses(ink: np.ndarray, px_per_mm: float) -> Pulses | None:
             # the best shape: the better median match, then the more pulses
             key = (round(float(np.median(sc[k])), 1), len(k))
             if best is None or key > best[0]:
-                x_stub = (float(np.median(px[k])) + m + 0.5) / f - 0.5
+                x_stub = xa + (float(np.median(px[k])) + m + 0.5) / f - 0.5
                 coarse = (py[k] + foot + 0.5) / f - 0.5
                 rises = [_refine_rise(ink, x_stub + px_per_mm, y, gain, px_per_mm) for y in coarse]
                 x_stub = float(np.median(rises)) - px_per_mm
@@ -440,6 +515,8 @@ def _rows_from_projection(
     half = _band(rows, px_per_mm)
     extents = [_row_extent(binary, y, half, int(7 * px_per_mm)) for y in rows]
     keep = [i for i, e in enumerate(extents) if e is not None]
+    if not keep:  # peaks of text or grid remnants, no trace along them
+        return None
     rows = rows[keep]
     extents = [extents[i] for i in keep]
     lefts = np.array([e[0] for e in extents], float)
@@ -512,29 +589,44 @@ def detect_layout(
     """
     notes: list[str] = []
     binary = ink > 0.5
+    scale_source = "grid" if scale_known else "assumed"
     pulses = find_pulses(ink, px_per_mm)
     if pulses is not None:
         speed, gain = pulses.speed, pulses.gain
         rows = _fill_rows(pulses.feet)
         sx = sy = px_per_mm
         if not scale_known:
+            scale_source = "pulses"
             sx, sy = pulse_scale(ink, pulses, px_per_mm)
             notes.append(
                 f"scale from the calibration pulses: {sx * 25.4:.0f} x {sy * 25.4:.0f} DPI"
             )
-        x_trace = pulses.x_stub + pulse_region_mm(speed) * sx
         px_per_mv = gain * sy
         half = _band(rows, px_per_mm)
         extents = [_row_extent(binary, y, half, int(7 * px_per_mm)) for y in rows]
+        lefts = np.array([e[0] for e in extents if e is not None], float)
         rights = np.array([e[1] for e in extents if e is not None], float)
         if len(rights) == 0:
             rights = np.array([ink.shape[1] - 1.0])
+        x_ref = None  # the caller's default: a left pulse's rising edge
+        if pulses.side == "right":
+            x_ref = pulses.x_stub + STUB_MM * sx  # the rising edge
+            # the traces start at the rows' left end and run up to the pulses
+            x_trace = float(np.median(lefts)) if len(lefts) else 0.0
+            rights = np.array([pulses.x_stub - 0.5 * sx])
+            notes.append("calibration pulses at the right end of the rows")
+        else:
+            x_trace = pulses.x_stub + pulse_region_mm(speed) * sx
+            if pulses.side == "both" and pulses.x_end is not None:
+                rights = np.array([pulses.x_end - 0.5 * sx])
+                notes.append("calibration pulses at both ends of the rows")
     else:
         found = _rows_from_projection(ink, binary, px_per_mm, speed, gain, notes)
         if found is None:
             return PageLayout("none", [], speed * px_per_mm, 0.0, [], ["no trace rows found"])
         rows, x_trace, rights, px_per_mv = found
         sx = px_per_mm
+        x_ref = None
     px_per_s = speed * sx
     right = float(np.median(rights))
     shown = max(0.5, round((right - x_trace) / px_per_s * 10) / 10)
@@ -556,8 +648,8 @@ def detect_layout(
     name, grid = _choose(len(rows), n_cols, order)
     if name == "unknown":
         notes.append(
-            f"{len(rows)} rows with {n_cols} columns: not a known layout; "
-            "read as one lead per row in the 12x1 order"
+            f"{len(rows)} trace rows with {', '.join(map(str, n_cols))} columns: "
+            "not a layout this digitizer knows"
         )
     panels: list[PanelBox] = []
     for r, (y, leads) in enumerate(zip(rows, grid, strict=False)):
@@ -579,7 +671,20 @@ def detect_layout(
                     px_per_mv,
                 )
             )
-    return PageLayout(name, panels, px_per_s, x_trace, [float(v) for v in rows], notes)
+    return PageLayout(
+        name,
+        panels,
+        px_per_s,
+        x_trace,
+        [float(v) for v in rows],
+        notes,
+        x_ref=x_ref,
+        pulse_side="none" if pulses is None else pulses.side,
+        scale_source=scale_source,
+        order_assumed=name != "unknown",
+        speed=float(speed),
+        gain=float(gain),
+    )
 
 
 def _choose(n_rows: int, n_cols: list[int], order: str = "standard") -> tuple[str, list[list[str]]]:

@@ -15,6 +15,7 @@ from ecgkit.digitize.model import TraceModel, get_model
 from ecgkit.digitize.rectify import GridInfo, rectify
 from ecgkit.digitize.traces import classical_ink, follow, pen_width, read_runs, to_signal
 from ecgkit.digitize.warp import Displacement, grid_displacement
+from ecgkit.errors import EcgkitError
 from ecgkit.io import LEADS, Record, check_fs
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in rectified pixels
@@ -40,6 +41,8 @@ class LeadResult:
         0 (unreadable) to 1.
     rhythm : bool
         A full-length rhythm strip.
+    label_box : tuple or None
+        ``(x0, y0, x1, y1)`` of the printed lead label in the rectified image (None: not read).
     """
 
     lead: str
@@ -50,6 +53,7 @@ class LeadResult:
     t0: float
     confidence: float
     rhythm: bool = False
+    label_box: Box | None = None
 
 
 @dataclass
@@ -78,6 +82,14 @@ class Digitized:
         Anything the user should know (a lead not found, a fallback taken).
     seconds : float
         Wall time of the call.
+    scale_source : str
+        Where px/mm came from: ``"grid"`` (measured), ``"pulses"`` or ``"assumed"``.
+    speed, gain : float
+        Paper speed (mm/s) and gain (mm/mV) the signals were read at.
+    pulse_side : str
+        Where the calibration pulses were: ``"left"``, ``"right"``, ``"both"`` or ``"none"``.
+    input_shape : tuple or None
+        Shape of the input image (what :attr:`homography` maps from).
     """
 
     record: Record
@@ -90,6 +102,27 @@ class Digitized:
     grid: GridInfo | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    scale_source: str = "grid"
+    speed: float = 25.0
+    gain: float = 10.0
+    pulse_side: str = "left"
+    input_shape: tuple[int, ...] | None = None
+
+    def to_json_dict(self, *, image: str | None = None) -> dict[str, Any]:
+        """What was found, as JSON data (see :func:`ecgkit.digitize.report.to_json_dict`).
+
+        Parameters
+        ----------
+        image : str, optional
+            The image's file name.
+
+        Returns
+        -------
+        dict
+        """
+        from ecgkit.digitize.report import to_json_dict
+
+        return to_json_dict(self, image=image)
 
 
 Path2 = tuple[np.ndarray, np.ndarray]
@@ -133,6 +166,19 @@ LOWPASS_ORDER = 2
 #: Stretches of finite samples this short or shorter are left unfiltered (chosen by hand on
 #: the built-in pages; ``sosfiltfilt`` pads 9 samples each side at order 2).
 LOWPASS_MIN_SAMPLES = 30
+#: Peak-to-peak (mV) above which a lead is suspect: physiological QRS complexes rarely exceed
+#: 4-5 mV even in left-ventricular hypertrophy (Sokolow-Lyon sums reach 3.5-5 mV over two
+#: leads); more on one lead is a misread gain or another row's trace.
+MAX_PLAUSIBLE_MV = 5.0
+#: Confidence of such a lead at most.
+IMPLAUSIBLE_CONFIDENCE = 0.2
+#: A lead traced over less than this share of its window is "mostly missing" (a note).
+MIN_COVER = 0.5
+#: Confidence caps where the page's reading rests on a fallback (chosen by hand: each says how
+#: far a reading can be trusted when that evidence is missing; the development scans, 2026-12).
+CAP_NO_PULSES = 0.6  # rows from the ink's projection; 0 mV and time 0 from the trace itself
+CAP_SCALE_ASSUMED = 0.5  # no grid period and no pulses: the page size gave the scale
+CAP_RHYTHM_ASSUMED = 0.7  # the rhythm strip's lead is assumed (labels are not read)
 
 
 def _merge(model_xy: Path2, classical_xy: Path2) -> Path2:
@@ -325,6 +371,9 @@ def digitize(
         notes.append("classical reading (no trace model)")
     measured = rect.grid.scale_measured if rect.grid is not None else True
     lay = detect_layout(ink, ppmm, scale_known=measured)
+    if lay.name in ("none", "unknown") or not lay.panels:
+        why = lay.notes[-1] if lay.notes else "no trace rows found"
+        raise EcgkitError(f"{name}: no ECG layout recognised: {why}")
     notes += lay.notes
     pen = pen_width(ink, lay.panels)
     shown = max([p.t1 for p in lay.panels], default=duration)
@@ -336,7 +385,7 @@ def digitize(
     # what the homography left (curl, a scanner's skew): moved back relative to each row's
     # pulse, where 0 mV and time 0 are read
     shift = grid_displacement(rect.image, ppmm, ink) if measured else None
-    x_ref = lay.x_trace - PULSE_REF_MM * ppmm
+    x_ref = lay.x_ref if lay.x_ref is not None else lay.x_trace - PULSE_REF_MM * ppmm
     up, reach = _band(lay.rows, ppmm)
     paths = _follow_all(ink, lay.panels, up, reach)
     for p, path in zip(lay.panels, paths, strict=True):
@@ -352,8 +401,15 @@ def digitize(
         leads.append(LeadResult(p.lead, box, x, y, p.baseline, p.t0, conf, p.rhythm))
     signals = _einthoven(signals)
     missing = [lead for lead in LEADS if not np.isfinite(signals[:, LEADS.index(lead)]).any()]
+    if len(missing) == len(LEADS):
+        raise EcgkitError(
+            f"{name}: no ECG layout recognised: {lay.name} rows found, but no trace could be "
+            "followed in any of their panels"
+        )
     if missing:
         notes.append("not found on the page: " + ", ".join(missing))
+    scale_source = "grid" if measured else lay.scale_source
+    _sanity(signals, lay, leads, confidence, scale_source, notes, fs)
     record = Record(signals, fs, name=name, metadata={"digitized_by": "ecgkit", "layout": lay.name})
     return Digitized(
         record=record,
@@ -366,4 +422,81 @@ def digitize(
         grid=rect.grid,
         notes=notes,
         seconds=time.perf_counter() - start,
+        scale_source=scale_source,
+        speed=float(lay.speed),
+        gain=float(lay.gain),
+        pulse_side=lay.pulse_side,
+        input_shape=tuple(rgb.shape),
     )
+
+
+def _sanity(
+    signals: np.ndarray,
+    lay: Any,
+    leads: list[LeadResult],
+    confidence: dict[str, float],
+    scale_source: str,
+    notes: list[str],
+    fs: float,
+) -> None:
+    """Lower the confidences a wrong reading would show, and say why (in place).
+
+    A lead taller than :data:`MAX_PLAUSIBLE_MV` peak to peak or traced over less than
+    :data:`MIN_COVER` of its window is suspect; where the layout rests on a fallback (no
+    pulses, an assumed scale, an assumed rhythm-strip lead) every lead's confidence is capped.
+    """
+    caps: dict[str, float] = {}
+    if lay.pulse_side == "none":
+        notes.append(
+            f"no calibration pulses: rows, 0 mV and time 0 from the traces; confidence at "
+            f"most {CAP_NO_PULSES:g}"
+        )
+        caps.update({lead: CAP_NO_PULSES for lead in LEADS})
+    if scale_source == "assumed":
+        notes.append(
+            f"scale assumed (no grid period, no pulses); confidence at most {CAP_SCALE_ASSUMED:g}"
+        )
+        caps.update({lead: min(caps.get(lead, 1.0), CAP_SCALE_ASSUMED) for lead in LEADS})
+    strips = sorted({lr.lead for lr in leads if lr.rhythm})
+    if strips:
+        notes.append(
+            "rhythm strip lead assumed (" + ", ".join(strips) + "): labels are not read; "
+            f"confidence at most {CAP_RHYTHM_ASSUMED:g}"
+        )
+        for lead in strips:
+            caps[lead] = min(caps.get(lead, 1.0), CAP_RHYTHM_ASSUMED)
+    for k, lead in enumerate(LEADS):
+        col = signals[:, k]
+        ok = np.isfinite(col)
+        if not ok.any():
+            continue
+        ptp = float(col[ok].max() - col[ok].min())
+        if ptp > MAX_PLAUSIBLE_MV:
+            notes.append(
+                f"{lead}: {ptp:.1f} mV peak to peak, more than a QRS reaches (about "
+                f"{MAX_PLAUSIBLE_MV:g} mV): a misread gain or another lead's trace"
+            )
+            caps[lead] = min(caps.get(lead, 1.0), IMPLAUSIBLE_CONFIDENCE)
+        own = [lr for lr in leads if lr.lead == lead]
+        window = sum(lr.x.size > 0 for lr in own)
+        if window and confidence[lead] > 0:
+            cover = _cover(col, own, lay, fs)
+            if cover < MIN_COVER:
+                notes.append(f"{lead}: only {100 * cover:.0f} % of its window traced")
+    for lead, cap in caps.items():
+        confidence[lead] = min(confidence[lead], cap)
+    for lr in leads:
+        lr.confidence = min(lr.confidence, caps.get(lr.lead, 1.0))
+
+
+def _cover(col: np.ndarray, own: list[LeadResult], lay: Any, fs: float) -> float:
+    """Share of the lead's time window (its best panel's) that holds finite samples."""
+    best = 0.0
+    for lr in own:
+        panel = next((p for p in lay.panels if p.lead == lr.lead and p.t0 == lr.t0), None)
+        if panel is None:
+            continue
+        a, b = int(panel.t0 * fs), int(panel.t1 * fs)
+        if b > a:
+            best = max(best, float(np.isfinite(col[a:b]).mean()))
+    return best

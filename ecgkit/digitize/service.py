@@ -7,6 +7,7 @@ naming the image, so neither front end ever shows a traceback for a bad image.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -116,8 +117,9 @@ def digitize_array(
     Raises
     ------
     EcgkitError
-        No ECG in the image, or the digitizer could not read it (including an ``OSError``,
-        ``ValueError`` or OpenCV error inside it: one message, not a traceback).
+        No ECG in the image, no layout recognised, or the digitizer could not read it: any
+        exception inside the core becomes one message naming the image, the original chained
+        as ``__cause__`` (with ``ECGKIT_DEBUG`` set, an unexpected type is re-raised as is).
     """
     fs = check_output_fs(fs)
     if check:
@@ -127,13 +129,29 @@ def digitize_array(
     import cv2
 
     start = time.perf_counter()
+    stem = record_name(name)
     try:
-        result = pipeline.digitize(rgb, fs=fs, name=record_name(name), model=model)
-    except (OSError, ValueError, cv2.error) as exc:  # an image the digitizer trips over
-        raise EcgkitError(
-            f"{name}: the digitizer could not read this image ({type(exc).__name__}: {exc}); "
-            "try a straighter, sharper scan, and report the image if it looks fine"
-        ) from exc
+        result = pipeline.digitize(rgb, fs=fs, name=stem, model=model)
+    except EcgkitError as exc:  # a refusal: named by the image, not the record
+        message = str(exc)
+        if message.startswith(f"{stem}: ") and stem != name:
+            raise EcgkitError(f"{name}: " + message.removeprefix(f"{stem}: ")) from exc
+        raise
+    except (OSError, ValueError, ArithmeticError, IndexError, cv2.error) as exc:
+        raise _core_error(name, exc) from exc
+    except Exception as exc:  # anything else inside the core: one message, the cause chained
+        if os.environ.get("ECGKIT_DEBUG"):
+            raise
+        raise _core_error(name, exc) from exc
     if not result.seconds:
         result.seconds = time.perf_counter() - start
     return result
+
+
+def _core_error(name: str, exc: BaseException) -> EcgkitError:
+    """The one message for an unexpected error inside the digitizer's core."""
+    return EcgkitError(
+        f"{name}: the digitizer could not read this image ({type(exc).__name__}: {exc}); "
+        "try a straighter, sharper scan, and report the image if it looks fine "
+        "(ECGKIT_DEBUG=1 shows the traceback)"
+    )

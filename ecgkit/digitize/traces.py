@@ -87,7 +87,7 @@ def pen_width(ink: np.ndarray, panels: list[PanelBox]) -> float:
     heights = []
     for p in panels[:6]:
         y = int(round(p.baseline))
-        for x in range(int(p.x0) + 2, int(p.x1) - 2, 7):
+        for x in range(max(0, int(p.x0) + 2), min(ink.shape[1], int(p.x1) - 2), 7):
             col = ink[max(0, y - 12) : y + 13, x] > 0.5
             if col.any():
                 heights.append(col.sum())

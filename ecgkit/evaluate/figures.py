@@ -40,8 +40,15 @@ _PAPER_GRID: tuple[tuple[str, ...], ...] = (
     ("II", "aVL", "V2", "V5"),
     ("III", "aVF", "V3", "V6"),
 )
-_REF_COLOUR = "#1f1f1f"
+_REF_COLOUR = "rgba(31, 31, 31, 0.35)"
 _EST_COLOUR = "#d62728"
+#: Fixed colour scale of :func:`snr_heatmap` (dB), so that two reports' colours compare.
+SNR_SCALE_DB: tuple[float, float] = (-5.0, 30.0)
+
+
+def _title(main: str, detail: str) -> dict[str, Any]:
+    """A two-line title that fits a half-width figure: the name, then the numbers, smaller."""
+    return {"text": f"{main}<br><sup>{detail}</sup>", "x": 0.0, "xanchor": "left"}
 
 
 def _fmt(v: float, digits: int = 1) -> str:
@@ -127,10 +134,11 @@ def bland_altman_figure(
                 annotation_position="top right",
             )
     fig.update_layout(
-        title=(
-            f"{name}: Bland-Altman (bias {_fmt(stats.bias)} {unit}, "
-            f"SD {_fmt(stats.sd)} {unit}); {_failed_text(stats)}"
+        title=_title(
+            f"{name}: Bland-Altman",
+            f"bias {_fmt(stats.bias)} {unit}, SD {_fmt(stats.sd)} {unit}; {_failed_text(stats)}",
         ),
+        margin={"t": 80},
         xaxis_title=f"Mean of estimate and reference ({unit})",
         yaxis_title=f"Estimate - reference ({unit})",
         showlegend=False,
@@ -198,8 +206,11 @@ def scatter_figure(
         ]
     )
     fig.update_layout(
-        title=f"{name}: estimate vs reference (r = {_fmt(stats.pearson_r, 3)}); "
-        f"{_failed_text(stats)}",
+        title=_title(
+            f"{name}: estimate vs reference",
+            f"r = {_fmt(stats.pearson_r, 3)}; {_failed_text(stats)}",
+        ),
+        margin={"t": 80},
         xaxis_title=f"Reference {name} ({unit})",
         yaxis_title=f"Estimate {name} ({unit})",
         template="plotly_white",
@@ -277,7 +288,8 @@ def snr_heatmap(snr_db: Any, *, record_names: Sequence[str] | None = None) -> go
     Returns
     -------
     plotly.graph_objects.Figure
-        One heatmap trace.
+        One heatmap trace, coloured on the fixed scale :data:`SNR_SCALE_DB` (values beyond it
+        take the end colours), so the same SNR has the same colour in every report.
     """
     m = _snr_matrix(snr_db)
     if record_names is None:
@@ -293,6 +305,9 @@ def snr_heatmap(snr_db: Any, *, record_names: Sequence[str] | None = None) -> go
             x=list(LEADS),
             y=names,
             colorscale="RdYlGn",
+            zmin=SNR_SCALE_DB[0],
+            zmax=SNR_SCALE_DB[1],
+            zauto=False,
             colorbar={"title": "SNR (dB)"},
             hovertemplate="%{y}, lead %{x}: %{z:.2f} dB<extra></extra>",
             hoverongaps=False,
@@ -347,6 +362,15 @@ def snr_boxplot(snr_db: Any) -> go.Figure:
     return fig
 
 
+def _window(reference: np.ndarray, estimate: np.ndarray) -> tuple[int, int]:
+    """The samples a lead covers: where the reference is finite (else the estimate), else all."""
+    for y in (reference, estimate):
+        idx = np.flatnonzero(np.isfinite(y))
+        if idx.size:
+            return int(idx[0]), int(idx[-1]) + 1
+    return 0, int(reference.size)
+
+
 def overlay_figure(
     reference: Record, estimate: Record | None, *, title: str | None = None
 ) -> go.Figure:
@@ -366,8 +390,10 @@ def overlay_figure(
     -------
     plotly.graph_objects.Figure
         12 subplots in the paper layout (3 rows x 4 columns), each with two traces, the
-        reference then the aligned estimate (24 traces, legend groups ``reference`` and
-        ``estimate``); subplot titles give the lead, the shift and the lead's SNR.
+        reference (wide, translucent) then the aligned estimate (thin, on top) (24 traces,
+        legend groups ``reference`` and ``estimate``), over the lead's own window: the samples
+        where the reference is finite (a 3x4 page's lead covers 2.5 s of the 10); subplot
+        titles give the lead, the shift and the lead's SNR.
 
     Raises
     ------
@@ -404,10 +430,11 @@ def overlay_figure(
     for i, lead in enumerate(order):
         row, col = divmod(i, len(_PAPER_GRID[0]))
         x_pad, shifted, _ = panels[lead]
-        t = np.arange(x_pad.size) / fs
-        for label, y, colour in (
-            ("reference", x_pad, _REF_COLOUR),
-            ("estimate", shifted, _EST_COLOUR),
+        lo, hi = _window(x_pad, shifted)
+        t = np.arange(lo, hi) / fs
+        for label, y, colour, width in (
+            ("reference", x_pad[lo:hi], _REF_COLOUR, 3.5),
+            ("estimate", shifted[lo:hi], _EST_COLOUR, 1),
         ):
             fig.add_trace(
                 go.Scatter(
@@ -417,7 +444,7 @@ def overlay_figure(
                     name=label,
                     legendgroup=label,
                     showlegend=i == 0,
-                    line={"color": colour, "width": 1},
+                    line={"color": colour, "width": width},
                     hovertemplate=f"{lead} {label}: %{{y:.3f}} mV at %{{x:.3f}} s<extra></extra>",
                 ),
                 row=row + 1,

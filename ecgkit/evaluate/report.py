@@ -99,18 +99,8 @@ def evaluate_records(
             for k, name in enumerate(LEADS)
         },
         "kaggle_score_db": kaggle_dataset_score([r for r in ratios if r is not None]),
-        "mean_pearson_r": float(
-            np.nanmean(
-                [np.nanmean(r["pearson_r"]) for r in rows if np.isfinite(r["pearson_r"]).any()]
-                or [np.nan]
-            )
-        ),
-        "mean_rmse_uv": float(
-            np.nanmean(
-                [np.nanmean(r["rmse_uv"]) for r in rows if np.isfinite(r["rmse_uv"]).any()]
-                or [np.nan]
-            )
-        ),
+        "mean_pearson_r": _mean_of_means([r["pearson_r"] for r in rows]),
+        "mean_rmse_uv": _mean_of_means([r["rmse_uv"] for r in rows]),
     }
     return _clean(
         {
@@ -125,6 +115,12 @@ def evaluate_records(
             "settings": {"lead": lead, "method": method, "leads": list(LEADS)},
         }
     )
+
+
+def _mean_of_means(arrays: list[Any]) -> float:
+    """Mean over records of each record's mean over its finite values; NaN if none (no warning)."""
+    means = [float(np.nanmean(a)) for a in arrays if np.isfinite(a).any()]
+    return float(np.mean(means)) if means else float("nan")
 
 
 def evaluate_dirs(

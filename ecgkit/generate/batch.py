@@ -73,7 +73,7 @@ def draw_settings(
     dict
         ``{"layout": {...}, "style": {...}, "output": {...}}``.
     """
-    drawn = preset.draw(rng)
+    drawn = preset.pick(rng).draw(rng)
     for table in ("layout", "style", "output"):
         drawn.setdefault(table, {})
     for table, values in (overrides or {}).items():
@@ -128,17 +128,19 @@ def page_from_settings(record: Record, drawn: dict[str, dict[str, Any]]) -> Page
         raise EcgkitError(
             f"record {record.name}: start time {start:g} s is past its end ({record.duration:g} s)"
         )
+    style_kwargs = {
+        k: (tuple(v) if isinstance(v, list) else v) for k, v in drawn.get("style", {}).items()
+    }
+    style = Style(**style_kwargs)
     layout = make_layout(
         lay.pop("name", "3x4+II"),
         paper=paper,
         start=start,
         duration=record.duration - start,
         **lay,
+        **style.layout_options(),
     )
-    style_kwargs = {
-        k: (tuple(v) if isinstance(v, list) else v) for k, v in drawn.get("style", {}).items()
-    }
-    return render(record, layout, Style(**style_kwargs))
+    return render(record, layout, style)
 
 
 def make_sample_pair(
@@ -175,9 +177,10 @@ def make_sample_pair(
     preset = load_preset(preset) if isinstance(preset, (str, Path)) else preset
     overrides = check_overrides(overrides)
     rng = image_rng(seed, record.name, index)
-    drawn = draw_settings(preset, rng, overrides)
+    component = preset.pick(rng)  # a mixture's draw of its components; else the preset
+    drawn = draw_settings(component, rng, overrides)
     clean = page_from_settings(record, drawn)
-    config = {**preset.artifacts, **overrides.get("artifacts", {})}
+    config = {**component.artifacts, **overrides.get("artifacts", {})}
     page, applied = apply_artifacts(clean, config, rng) if config else (clean, [])
     page.parameters = {
         "seed": int(seed),
@@ -185,6 +188,7 @@ def make_sample_pair(
         "source": source,
         "preset": preset.name,
         "preset_version": preset.version,
+        **({"components": component.description} if preset.mix else {}),
         "drawn": drawn,
         "artifacts": applied,
         "record_notes": list(record.notes) + list(clean.layout.notes),

@@ -34,6 +34,15 @@ PULSE_MV = 1.0  # calibration pulse height
 STUB_MM = 1.0  # baseline stub before and after a calibration pulse
 PULSE_GAP_MM = 1.0  # paper between the pulse's second stub and the trace (before snapping)
 SEPARATOR_MM = 3.0  # a separator tick reaches this far above and below the baseline
+#: Where a row's calibration pulses go: at its left end (today's default), its right end,
+#: both ends, only on the rhythm strips (left end), or nowhere (no room is kept for them).
+PULSE_SIDES = ("left", "right", "both", "rhythm", "none")
+PULSE_HEIGHTS = (0.5, 1.0, 2.0)  # mV: 1 mV is standard, some carts print 0.5 or 2
+#: How rows share the paper height: ``"snap"`` (pitch a multiple of 5 mm), ``"fill"`` (the
+#: whole available height, pitch a multiple of 1 mm: 12x1 without blank bands) or ``"auto"``
+#: (the default: ``"fill"`` for 12x1, whose twelve rows snapped to 10 mm leave 3 cm of blank
+#: paper above and below and overlap their neighbours; ``"snap"`` for every other layout).
+SPACINGS = ("auto", "snap", "fill")
 
 _LIMB_GRID = [["I", "II", "III"], ["aVR", "aVL", "aVF"]]
 _CABRERA_LIMB = [["aVL", "I", "-aVR"], ["II", "aVF", "III"]]
@@ -53,11 +62,13 @@ def _grids(order: str) -> dict[str, list[list[str]]]:
         "6x2": _columns_to_rows([six_limb, six_chest]),
         "12x1": [[lead] for lead in six_limb + six_chest],
         "2x6": [six_limb, six_chest],
+        "6x1:limb": [[lead] for lead in six_limb],
+        "6x1:chest": [[lead] for lead in six_chest],
     }
 
 
-#: The built-in grid names.
-GRID_NAMES = ("3x4", "6x2", "12x1", "2x6")
+#: The built-in grid names (``6x1:limb`` and ``6x1:chest`` are pages of one lead group).
+GRID_NAMES = ("3x4", "6x2", "12x1", "2x6", "6x1:limb", "6x1:chest")
 ORDERS = ("standard", "cabrera")
 
 
@@ -180,10 +191,11 @@ class Panel:
 
 @dataclass(frozen=True)
 class Pulse:
-    """A calibration pulse (1 mV, 0.2 s) at the start of a row.
+    """A calibration pulse (``mv`` high, 0.2 s wide) at an end of a row.
 
     ``x_mm`` is where the pulse's baseline stub starts; the pulse rises at
-    ``x_mm + stub_mm`` and falls ``PULSE_SECONDS * speed`` later.
+    ``x_mm + stub_mm`` and falls ``PULSE_SECONDS * speed`` later. ``row`` is the trace row it
+    belongs to and ``side`` is ``"left"`` or ``"right"``.
     """
 
     x_mm: float
@@ -191,6 +203,18 @@ class Pulse:
     gain: float
     width_mm: float
     stub_mm: float
+    mv: float = PULSE_MV
+    row: int = 0
+    side: str = "left"
+
+    @property
+    def box_mm(self) -> tuple[float, float, float, float]:
+        """``(x0, y0, x1, y1)`` of the pulse's centre line in mm (stubs included)."""
+        top = self.baseline_mm - self.mv * self.gain
+        bottom = self.baseline_mm
+        if top > bottom:
+            top, bottom = bottom, top
+        return (self.x_mm, top, self.x_mm + 2 * self.stub_mm + self.width_mm, bottom)
 
 
 @dataclass(frozen=True)
@@ -216,6 +240,11 @@ class Layout:
     footer_y_mm: float
     order: str = "standard"
     notes: tuple[str, ...] = field(default=())
+    pulse_side: str = "left"
+    row_pitch_mm: float = 0.0
+    label_mm: float = 0.0
+    spacing: str = "snap"
+    row_x_mm: float = 0.0  # where a row starts: its left pulse, or its trace
 
 
 def parse_layout_name(name: str) -> tuple[str, list[str]]:
@@ -231,7 +260,7 @@ def parse_layout_name(name: str) -> tuple[str, list[str]]:
     tuple
         ``(grid, rhythm_leads)``.
     """
-    m = re.fullmatch(r"\s*(\d+x\d+)\s*(?:\+\s*(.*))?", name or "")
+    m = re.fullmatch(r"\s*(\d+x\d+(?::[a-z]+)?)\s*(?:\+\s*(.*))?", name or "")
     if not m or m.group(1) not in GRID_NAMES:
         raise EcgkitError(
             f"unknown layout {name!r}; use one of {', '.join(GRID_NAMES)}, optionally with "
@@ -322,6 +351,11 @@ def make_layout(
     cells: list[list[str]] | None = None,
     header_mm: float = 24.0,
     margin_mm: float = 8.0,
+    pulse_side: str = "left",
+    pulse_mv: float = PULSE_MV,
+    column_gap_mm: float = 0.0,
+    label_mm: float = 0.0,
+    spacing: str = "auto",
 ) -> Layout:
     """Build a layout: every panel, pulse and separator with its position in mm.
 
@@ -354,6 +388,18 @@ def make_layout(
         A custom grid of lead names (rows of cells) that replaces the named grid's.
     header_mm, margin_mm : float
         Height of the printed header and the page margin.
+    pulse_side : str
+        Where the calibration pulses go, one of :data:`PULSE_SIDES`.
+    pulse_mv : float
+        Pulse height in mV, one of :data:`PULSE_HEIGHTS`.
+    column_gap_mm : float
+        Blank paper at the end of every column but the last (a gap as separator): the
+        column's trace stops this much earlier.
+    label_mm : float
+        Paper kept left of every row for lead labels printed before the trace.
+    spacing : str
+        ``"auto"`` (default), ``"snap"`` or ``"fill"`` (:data:`SPACINGS`); the layout records
+        the one used.
 
     Returns
     -------
@@ -372,7 +418,17 @@ def make_layout(
         raise EcgkitError(f"nothing to plot: duration must be > 0 s, got {duration}")
     if start < 0:
         raise EcgkitError(f"start time must be >= 0 s, got {start}")
+    if pulse_side not in PULSE_SIDES:
+        raise EcgkitError(f"unknown pulse side {pulse_side!r}; valid: {', '.join(PULSE_SIDES)}")
+    if float(pulse_mv) not in PULSE_HEIGHTS:
+        raise EcgkitError(f"pulse height must be one of {PULSE_HEIGHTS} mV, got {pulse_mv}")
+    if spacing not in SPACINGS:
+        raise EcgkitError(f"unknown row spacing {spacing!r}; valid: {', '.join(SPACINGS)}")
+    if not 0 <= column_gap_mm <= 10 or not 0 <= label_mm <= 40:
+        raise EcgkitError("column_gap_mm must be 0 to 10 mm and label_mm 0 to 40 mm")
     grid_name, rhythm = parse_layout_name(name)
+    if spacing == "auto":
+        spacing = "fill" if grid_name == "12x1" else "snap"
     grid = cells if cells is not None else _grids(order)[grid_name]
     _check_cells(grid)
     n_rows = len(grid) + len(rhythm)
@@ -382,7 +438,8 @@ def make_layout(
     stub = STUB_MM
     pulse_w = PULSE_SECONDS * speed
     pulse_region = pulse_region_mm(speed)
-    avail_w = width - 2 * margin_mm - pulse_region
+    n_regions = {"none": 0, "both": 2}.get(pulse_side, 1)
+    avail_w = width - 2 * margin_mm - pulse_region * n_regions - label_mm
     # shown time: what the record has, cut to what fits, in whole tenths of a second
     shown = math.floor(min(duration, seconds, avail_w / speed) * 10 + 1e-6) / 10
     if shown <= 0:
@@ -390,15 +447,33 @@ def make_layout(
             f"layout {name!r} does not fit on {paper.size} {paper.orientation} at {speed} mm/s"
         )
     trace_w = shown * speed
-    x_pulse = _snap((width - trace_w - pulse_region) / 2, 1.0)
-    x_trace = x_pulse + pulse_region
+    if n_regions == 1 and label_mm == 0:
+        x_pulse = _snap((width - trace_w - pulse_region) / 2, 1.0)  # today's arithmetic
+    else:
+        x_pulse = _snap((width - trace_w - pulse_region * n_regions + label_mm) / 2, 1.0)
+    x_trace = x_pulse + (0.0 if pulse_side in ("right", "none") else pulse_region)
+    if pulse_side == "right":
+        x_pulse = x_trace + trace_w + PULSE_GAP_MM
+    x_right = x_trace + trace_w + PULSE_GAP_MM  # the right-hand pulse of "both"
 
     top = margin_mm + header_mm
     bottom = height - margin_mm - 4.0  # room for the footer line
     pitch = (bottom - top) / n_rows
-    pitch_snap = max(5.0, math.floor(pitch / 5.0) * 5.0) if pitch >= 5.0 else pitch
+    if spacing == "fill" and pitch >= 1.0:
+        pitch_snap = float(math.floor(pitch))
+    else:
+        pitch_snap = max(5.0, math.floor(pitch / 5.0) * 5.0) if pitch >= 5.0 else pitch
     used = pitch_snap * n_rows
     first_baseline = _snap(top + (bottom - top - used) / 2 + pitch_snap * 0.6, 1.0)
+
+    def row_pulses(r: int, base: float, g: float, is_rhythm: bool) -> list[Pulse]:
+        if pulse_side == "none" or (pulse_side == "rhythm" and not is_rhythm):
+            return []
+        side = "right" if pulse_side == "right" else "left"
+        out = [Pulse(x_pulse, base, g, pulse_w, stub, float(pulse_mv), r, side)]
+        if pulse_side == "both":
+            out.append(Pulse(x_right, base, g, pulse_w, stub, float(pulse_mv), r, "right"))
+        return out
 
     panels: list[Panel] = []
     pulses: list[Pulse] = []
@@ -413,19 +488,20 @@ def make_layout(
             if c == 0:
                 row_gain = g
             t0 = c * col_w
-            panels.append(
-                Panel(lead, t0, t0 + col_w, x_trace + t0 * speed, base, g, r, c, False, inverted)
-            )
+            t1 = t0 + col_w
+            if column_gap_mm and c < len(row) - 1:
+                t1 -= column_gap_mm / speed
+            panels.append(Panel(lead, t0, t1, x_trace + t0 * speed, base, g, r, c, False, inverted))
             if c > 0:
                 x_sep = x_trace + t0 * speed
                 separators.append((x_sep, base - SEPARATOR_MM, base + SEPARATOR_MM))
-        pulses.append(Pulse(x_pulse, base, row_gain, pulse_w, stub))
+        pulses += row_pulses(r, base, row_gain, False)
     for k, lead in enumerate(rhythm):
         r = len(grid) + k
         base = first_baseline + r * pitch_snap
         g = chest_gain if lead.startswith("V") else gain
         panels.append(Panel(lead, 0.0, shown, x_trace, base, g, r, 0, True, False))
-        pulses.append(Pulse(x_pulse, base, g, pulse_w, stub))
+        pulses += row_pulses(r, base, g, True)
 
     grid_box = (
         margin_mm / 2,
@@ -456,6 +532,11 @@ def make_layout(
         footer_y_mm=height - margin_mm / 2 - 3.0,
         order=order,
         notes=tuple(notes),
+        pulse_side=pulse_side,
+        row_pitch_mm=float(pitch_snap),
+        label_mm=float(label_mm),
+        spacing=spacing,
+        row_x_mm=float(min(x_pulse, x_trace)),
     )
 
 

@@ -32,7 +32,7 @@ def draw_overlay(page: Page, *, boxes: bool = True, text: bool = True) -> np.nda
     page : Page
         A rendered page.
     boxes : bool
-        Also draw each lead's bounding box and its label box.
+        Also draw each lead's bounding box, its label box and each calibration pulse's box.
     text : bool
         Also draw the boxes of printed text (header, footer).
 
@@ -55,6 +55,9 @@ def draw_overlay(page: Page, *, boxes: bool = True, text: bool = True) -> np.nda
             for box in (lt.bbox, lt.label_bbox):
                 if box is not None:
                     _rect(out, box, colour)
+        for pulse in page.pulses:
+            if pulse.bbox is not None:
+                _rect(out, pulse.bbox, (0, 150, 150))
     if text:
         for t in page.texts:
             if t.kind != "label":

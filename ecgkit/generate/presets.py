@@ -29,10 +29,20 @@ from ecgkit.generate.layout import (
     ORDERS,
     ORIENTATIONS,
     PAPER_SIZES,
+    PULSE_HEIGHTS,
+    PULSE_SIDES,
+    SPACINGS,
     SPEEDS,
     parse_layout_name,
 )
-from ecgkit.generate.render import FONTS, GRID_CHOICES
+from ecgkit.generate.render import (
+    FONTS,
+    GRID_CHOICES,
+    GRID_KINDS,
+    LABEL_CASES,
+    LABEL_POSITIONS,
+    SEPARATORS,
+)
 
 #: The built-in presets: TOML files shipped inside the package (``ecgkit/data/presets``), read
 #: through importlib.resources so that a wheel or a zipped install finds them too.
@@ -95,6 +105,7 @@ SCHEMA: dict[str, dict[str, Callable[[Any], str | None]]] = {
         "seconds": _number(0.5, 60),
         "margin_mm": _number(0, 40),
         "header_mm": _number(0, 80),
+        "spacing": _one_of(SPACINGS),
     },
     "style": {
         "grid": _one_of(GRID_CHOICES),
@@ -112,6 +123,13 @@ SCHEMA: dict[str, dict[str, Callable[[Any], str | None]]] = {
         "footer": _bool,
         "font": _one_of(FONTS),
         "font_mm": _number(1.0, 10.0),
+        "grid_kind": _one_of(GRID_KINDS),
+        "pulse_side": _one_of(PULSE_SIDES),
+        "pulse_mv": _one_of(PULSE_HEIGHTS),
+        "separator": _one_of(SEPARATORS),
+        "separator_rgb": _rgb,
+        "label_position": _one_of(LABEL_POSITIONS),
+        "label_case": _one_of(LABEL_CASES),
     },
     "output": {
         "format": _one_of(("png", "jpg")),
@@ -138,6 +156,11 @@ class Preset:
     artifacts : dict
         ``{artifact name: {"probability": p, "strength": s or {"min": a, "max": b}}}``, applied
         by :func:`ecgkit.artifacts.apply_artifacts` in pipeline order.
+    mix : dict
+        For a mixture preset (a ``[mix]`` table), ``{"style": spec, "capture": spec}``: each a
+        choice of built-in presets (with weights). Each image draws one of each: the page's
+        ``[layout]`` and ``[style]`` from the style preset, its ``[output]`` and artifacts from
+        the capture preset (see :meth:`pick`). Empty for an ordinary preset.
     """
 
     name: str
@@ -146,6 +169,39 @@ class Preset:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mix: dict[str, Any] = field(default_factory=dict)
+
+    def pick(self, rng: np.random.Generator) -> Preset:
+        """The preset one image is drawn from: itself, or a mixture's draw of its components.
+
+        An ordinary preset returns itself and draws nothing from ``rng``. A mixture draws its
+        style preset, then its capture preset, and returns a preset with the style's layout
+        and style values, the capture's output values and artifacts, and the components'
+        names in :attr:`description` (``"style + capture"``).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        Preset
+        """
+        if not self.mix:
+            return self
+        style = load_preset(_draw("style", self.mix["style"], rng))
+        capture = load_preset(_draw("capture", self.mix["capture"], rng))
+        values = {t: dict(v) for t, v in style.values.items() if t != "output"}
+        if "output" in capture.values:
+            values["output"] = dict(capture.values["output"])
+        return Preset(
+            self.name,
+            self.version,
+            f"{style.name} + {capture.name}",
+            values,
+            self.source,
+            dict(capture.artifacts),
+        )
 
     def draw(self, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
         """Draw concrete values: every choice and range resolved with ``rng``.
@@ -241,7 +297,7 @@ def parse_preset(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
     -------
     Preset
     """
-    allowed_top = {"name", "version", "description", "schema", "artifacts", *SCHEMA}
+    allowed_top = {"name", "version", "description", "schema", "artifacts", "mix", *SCHEMA}
     for key in data:
         if key not in allowed_top:
             raise EcgkitError(
@@ -274,7 +330,35 @@ def parse_preset(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
     if not isinstance(version, int):
         raise EcgkitError(f"{source}: version must be an integer")
     name = data.get("name", Path(source).stem)
-    return Preset(str(name), version, str(data.get("description", "")), values, source, artifacts)
+    mix = _parse_mix(data, source) if "mix" in data else {}
+    return Preset(
+        str(name), version, str(data.get("description", "")), values, source, artifacts, mix
+    )
+
+
+def _parse_mix(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Check a ``[mix]`` table: ``style`` and ``capture``, each a choice of built-in presets."""
+    mix = data["mix"]
+    if not isinstance(mix, dict) or set(mix) != {"style", "capture"}:
+        raise EcgkitError(f"{source}: [mix] needs exactly the keys style and capture")
+    own = [t for t in (*SCHEMA, "artifacts") if data.get(t)]
+    if own:
+        raise EcgkitError(
+            f"{source}: a [mix] preset takes everything from its components; "
+            f"remove [{'], ['.join(own)}]"
+        )
+    known = list_presets()
+    for key, spec in mix.items():
+        for value in _candidates(key, spec, f"{source}: [mix] {key}"):
+            if value not in known:
+                raise EcgkitError(
+                    f"{source}: [mix] {key} = {value!r} is not a built-in preset; "
+                    f"built-in presets: {', '.join(known)}"
+                )
+            text = (PRESET_DIR / f"{value}.toml").read_text(encoding="utf-8")
+            if "mix" in tomllib.loads(text):  # one level only: no mixture of mixtures
+                raise EcgkitError(f"{source}: [mix] {key} = {value!r} is itself a mixture")
+    return dict(mix)
 
 
 def parse_artifacts(section: Any, source: str = "<preset>") -> dict[str, dict[str, Any]]:

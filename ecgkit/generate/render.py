@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ecgkit import __version__
 from ecgkit.errors import EcgkitError
-from ecgkit.generate.layout import PULSE_MV, Layout, Panel, mm_to_px
+from ecgkit.generate.layout import SEPARATOR_MM, Layout, Panel, mm_to_px
 from ecgkit.geometry import Box, clip_box  # Box: x0, y0, x1, y1 in pixels (re-exported)
 from ecgkit.io import LEADS, Record
 
@@ -33,9 +33,29 @@ GRID_COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
     "green": ((64, 150, 96), (176, 222, 188)),
     "grey": ((140, 140, 140), (208, 208, 208)),
     "bw": ((70, 70, 70), (175, 175, 175)),
+    "orange": ((236, 128, 52), (250, 204, 168)),
+    "black": ((40, 40, 40), (150, 150, 150)),
+    "thermal": ((214, 182, 182), (236, 222, 222)),  # the faint grid of thermal paper
 }
 GRID_CHOICES = (*GRID_COLOURS, "custom", "none")
+GRID_KINDS = ("lines", "dots")
 FONTS = ("sans", "mono", "serif")
+SEPARATORS = ("tick", "bar", "gap", "none")
+LABEL_POSITIONS = ("panel", "left", "above")
+LABEL_CASES = ("as_is", "upper", "lower")
+#: Paper left of a row for labels printed before the trace (``label_position = "left"``).
+LABEL_LEFT_MM = 10.0
+#: Style fields added after format 1 and their defaults (today's look): they go into the JSON
+#: only when set to something else, so pages in the older styles keep their bytes.
+STYLE_EXTRAS: dict[str, Any] = {
+    "grid_kind": "lines",
+    "pulse_side": "left",
+    "pulse_mv": 1.0,
+    "separator": "tick",
+    "separator_rgb": None,
+    "label_position": "panel",
+    "label_case": "as_is",
+}
 _SHIFT = 4  # cv2 fixed-point bits: 1/16 pixel
 _SCALE = 1 << _SHIFT
 
@@ -62,6 +82,25 @@ class Style:
         ``"sans"``, ``"mono"`` or ``"serif"``.
     font_mm : float
         Text cap height scale (font size in mm).
+    grid_kind : str
+        ``"lines"`` or ``"dots"`` (a dot at every 1-mm crossing, bigger ones every 5 mm).
+    pulse_side : str
+        Where the calibration pulses go (:data:`ecgkit.generate.layout.PULSE_SIDES`); the
+        layout keeps room for them (:func:`layout_options`).
+    pulse_mv : float
+        Pulse height: 0.5, 1 or 2 mV.
+    separator : str
+        Between columns: ``"tick"`` (a short vertical line), ``"bar"`` (a taller, thicker
+        line in ``separator_rgb``), ``"gap"`` (blank paper: the column's trace stops short) or
+        ``"none"``.
+    separator_rgb : tuple of int, optional
+        Colour of bars (the ink colour when None).
+    label_position : str
+        ``"panel"`` (top-left of each panel), ``"left"`` (before the row's trace, in
+        :data:`LABEL_LEFT_MM` of room; later columns as ``"panel"``) or ``"above"`` (higher over
+        the trace).
+    label_case : str
+        ``"as_is"`` (``aVR``), ``"upper"`` (``AVR``) or ``"lower"`` (``avr``).
     """
 
     grid: str = "red"
@@ -79,8 +118,30 @@ class Style:
     footer: bool = True
     font: str = "sans"
     font_mm: float = 3.2
+    grid_kind: str = "lines"
+    pulse_side: str = "left"
+    pulse_mv: float = 1.0
+    separator: str = "tick"
+    separator_rgb: tuple[int, int, int] | None = None
+    label_position: str = "panel"
+    label_case: str = "as_is"
 
     def __post_init__(self) -> None:
+        from ecgkit.generate.layout import PULSE_HEIGHTS, PULSE_SIDES
+
+        for key, valid in (
+            ("grid_kind", GRID_KINDS),
+            ("pulse_side", PULSE_SIDES),
+            ("separator", SEPARATORS),
+            ("label_position", LABEL_POSITIONS),
+            ("label_case", LABEL_CASES),
+        ):
+            if getattr(self, key) not in valid:
+                raise EcgkitError(
+                    f"unknown {key} {getattr(self, key)!r}; valid: {', '.join(valid)}"
+                )
+        if float(self.pulse_mv) not in PULSE_HEIGHTS:
+            raise EcgkitError(f"pulse_mv must be one of {PULSE_HEIGHTS} mV, got {self.pulse_mv}")
         if self.grid not in GRID_CHOICES:
             raise EcgkitError(
                 f"unknown grid colour {self.grid!r}; valid: {', '.join(GRID_CHOICES)}"
@@ -99,6 +160,82 @@ class Style:
         if self.grid == "custom":
             return tuple(self.grid_major_rgb), tuple(self.grid_minor_rgb)  # type: ignore[return-value]
         return GRID_COLOURS[self.grid]
+
+    def extras(self) -> dict[str, Any]:
+        """The fields of :data:`STYLE_EXTRAS` set to something other than today's look."""
+        return {k: getattr(self, k) for k, v in STYLE_EXTRAS.items() if getattr(self, k) != v}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The style for the JSON: format-1 fields, plus the extra ones that are set."""
+        out = asdict(self)
+        for key in STYLE_EXTRAS:
+            if key not in self.extras():
+                del out[key]
+        return out
+
+    def layout_options(self) -> dict[str, Any]:
+        """What this style asks of :func:`ecgkit.generate.layout.make_layout`.
+
+        Returns
+        -------
+        dict
+            ``pulse_side``, ``pulse_mv``, ``column_gap_mm`` and ``label_mm`` (only those that
+            differ from the layout's defaults).
+        """
+        out: dict[str, Any] = {}
+        if self.pulse_side != "left":
+            out["pulse_side"] = self.pulse_side
+        if float(self.pulse_mv) != 1.0:
+            out["pulse_mv"] = float(self.pulse_mv)
+        if self.separator == "gap":
+            out["column_gap_mm"] = 2.0
+        if self.label_position == "left":
+            out["label_mm"] = LABEL_LEFT_MM
+        return out
+
+
+def label_text(label: str, case: str = "as_is") -> str:
+    """A lead label as printed in a case (``aVR`` -> ``AVR`` or ``avr``).
+
+    Parameters
+    ----------
+    label : str
+        The label (``-aVR`` for an inverted lead).
+    case : str
+        ``"as_is"``, ``"upper"`` or ``"lower"``.
+
+    Returns
+    -------
+    str
+    """
+    if case == "upper":
+        return label.upper()
+    if case == "lower":
+        return label.lower()
+    return label
+
+
+@dataclass
+class PulseTruth:
+    """Ground truth of one calibration pulse.
+
+    Attributes
+    ----------
+    row : int
+        The trace row it belongs to.
+    side : str
+        ``"left"`` or ``"right"`` end of the row.
+    mv : float
+        Its height in mV.
+    bbox : tuple
+        ``(x0, y0, x1, y1)`` in pixels, the drawn line's width (and its anti-aliased fringe,
+        1 px beyond half the pen width) included.
+    """
+
+    row: int
+    side: str
+    mv: float
+    bbox: Box | None
 
 
 @dataclass
@@ -191,6 +328,7 @@ class Page:
     layout: Layout
     style: Style
     parameters: dict[str, Any] = field(default_factory=dict)
+    pulses: list[PulseTruth] = field(default_factory=list)
 
     @property
     def height(self) -> int:
@@ -253,7 +391,7 @@ class Page:
                 }
             )
         layout = self.layout
-        return {
+        doc = {
             "format_version": FORMAT_VERSION,
             "generator": f"ecgkit {__version__}",
             "coordinates": "pixel centres at integers; plotted_pixels and boxes are [y, x]",
@@ -279,7 +417,7 @@ class Page:
                 "limb_gain_mm_per_mv": layout.limb_gain,
                 "chest_gain_mm_per_mv": layout.chest_gain,
             },
-            "style": _jsonable(asdict(self.style)),
+            "style": _jsonable(self.style.to_dict()),
             "leads": leads,
             "text_boxes": [
                 {"text": t.text, "kind": t.kind, "bounding_box": _corners_yx(t.bbox)}
@@ -287,6 +425,16 @@ class Page:
             ],
             "parameters": _jsonable(self.parameters),
         }
+        doc["layout"].update(
+            pulse_side=layout.pulse_side,
+            spacing=layout.spacing,
+            row_pitch_mm=round(layout.row_pitch_mm, 4),
+        )
+        doc["pulses"] = [
+            {"row": p.row, "side": p.side, "mv": p.mv, "bounding_box": _corners_yx(p.bbox)}
+            for p in self.pulses
+        ]
+        return doc
 
 
 def _yx_list(x: np.ndarray, y: np.ndarray) -> list[list[float | None]]:
@@ -410,6 +558,7 @@ def _background(
     colours: tuple[tuple[int, int, int], tuple[int, int, int]] | None,
     minor_mm: float,
     major_mm: float,
+    dots: bool = False,
 ) -> np.ndarray:
     img = np.empty((height, width, 3), dtype=np.uint8)
     img[:] = paper
@@ -422,6 +571,9 @@ def _background(
     ky = np.arange(np.ceil(y0 - oy), np.floor(y1 - oy) + 1)
     major_x, major_y = kx[kx % 5 == 0], ky[ky % 5 == 0]
     minor_x, minor_y = kx[kx % 5 != 0], ky[ky % 5 != 0]
+    if dots:  # a dot at every 1-mm crossing, bigger (and in the major colour) every 5 mm
+        minor_x, minor_y = kx, ky
+        minor_mm, major_mm = 2.0 * minor_mm, 2.0 * major_mm
     to_px = functools.partial(mm_to_px, px_per_mm=ppmm)
     c0, r0 = int(np.ceil(to_px(x0))), int(np.ceil(to_px(y0)))
     c1, r1 = int(np.floor(to_px(x1))) + 1, int(np.floor(to_px(y1))) + 1
@@ -441,7 +593,10 @@ def _background(
     rows = np.empty((len(pairs), c1 - c0, 3), np.float32)
     rows[:] = np.asarray(paper, np.float32)
     for cy, cx, colour in ((pairs[:, 0], cx_min, colours[1]), (pairs[:, 1], cx_maj, colours[0])):
-        alpha = (1.0 - (1.0 - cy[:, None]) * (1.0 - cx[None, :]))[:, :, None]
+        if dots:
+            alpha = (cy[:, None] * cx[None, :])[:, :, None]
+        else:
+            alpha = (1.0 - (1.0 - cy[:, None]) * (1.0 - cx[None, :]))[:, :, None]
         rows = rows * (1.0 - alpha) + np.asarray(colour, np.float32) * alpha
     img[r0:r1, c0:c1] = np.clip(rows + 0.5, 0, 255).astype(np.uint8)[which.ravel()]
     img.flags.writeable = False
@@ -511,6 +666,7 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
         colours,
         style.minor_mm,
         style.major_mm,
+        *((True,) if style.grid_kind == "dots" else ()),
     ).copy()
 
     thickness = max(1, int(round(style.pen_mm * ppmm)))
@@ -558,23 +714,36 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
             )
         )
 
+    pulses: list[PulseTruth] = []
     if style.pulses:
         for pulse in layout.pulses:
             xs = [0, pulse.stub_mm, pulse.stub_mm, pulse.stub_mm + pulse.width_mm]
             xs += [pulse.stub_mm + pulse.width_mm, 2 * pulse.stub_mm + pulse.width_mm]
-            ys = [0, 0, PULSE_MV, PULSE_MV, 0, 0]
+            ys = [0, 0, pulse.mv, pulse.mv, 0, 0]
             px = to_px(pulse.x_mm + np.asarray(xs, float))
             py = to_px(pulse.baseline_mm - np.asarray(ys, float) * pulse.gain)
             cv2.polylines(image, _polylines(px, py), False, ink, thickness, cv2.LINE_AA, _SHIFT)
-    if style.separators:
+            x0, y0, x1, y1 = (float(v) for v in to_px(np.asarray(pulse.box_mm)))
+            # cv2's anti-aliased thick lines reach about 1 px beyond half the thickness
+            pad = thickness / 2 + 1.0
+            box = clip_box((x0 - pad, y0 - pad, x1 + pad, y1 + pad), width, height)
+            pulses.append(PulseTruth(pulse.row, pulse.side, float(pulse.mv), box))
+    if style.separators and style.separator in ("tick", "bar"):
+        colour, sep_thickness, reach = ink, thickness, 0.0
+        if style.separator == "bar":
+            if style.separator_rgb is not None:
+                colour = tuple(int(v) for v in style.separator_rgb)
+            sep_thickness, reach = max(thickness, int(round(0.5 * ppmm))), SEPARATOR_MM
         for sx, sy0, sy1 in layout.separators:
-            seg = _polylines(to_px(np.array([sx, sx])), to_px(np.array([sy0, sy1])))
-            cv2.polylines(image, seg, False, ink, thickness, cv2.LINE_AA, _SHIFT)
+            seg = _polylines(to_px(np.array([sx, sx])), to_px(np.array([sy0 - reach, sy1 + reach])))
+            cv2.polylines(image, seg, False, colour, sep_thickness, cv2.LINE_AA, _SHIFT)
 
     texts = _draw_texts(image, record, layout, style, leads)
     w, h = width - 0.5, height - 0.5
     corners = np.array([[-0.5, -0.5], [w, -0.5], [w, h], [-0.5, h]])
-    return Page(image, leads, texts, mask, ppmm, corners, record, layout, style)
+    page = Page(image, leads, texts, mask, ppmm, corners, record, layout, style)
+    page.pulses = pulses
+    return page
 
 
 def header_lines(record: Record) -> list[str]:
@@ -649,8 +818,16 @@ def _draw_texts(
 
     if style.labels:
         for lt, panel in zip(leads, layout.panels, strict=True):
-            xy = (to_px(panel.x_mm + 1.5), to_px(panel.baseline_mm - 5.5))
-            lt.label_bbox = put(xy, panel.label, "label")
+            x_mm, y_mm = panel.x_mm + 1.5, panel.baseline_mm - 5.5
+            if style.label_position == "left" and panel.col == 0:
+                x_mm = layout.row_x_mm - layout.label_mm + 0.5
+                y_mm = panel.baseline_mm + style.font_mm / 2
+            elif style.label_position == "above":
+                x_mm = panel.x_mm + 0.5
+                y_mm = panel.baseline_mm - max(5.5, min(10.0, 0.55 * layout.row_pitch_mm))
+            text = label_text(panel.label, style.label_case)
+            lt.label = text
+            lt.label_bbox = put((to_px(x_mm), to_px(y_mm)), text, "label")
     if style.header:
         x0, y0, _, _ = layout.header_box_mm
         line_mm = style.font_mm * 1.5

@@ -151,7 +151,13 @@ def write_sample(
 
 
 def write_sample_to_zip(
-    zf: zipfile.ZipFile, page: Page, name: str, *, image_format: str = "png", mask: bool = False
+    zf: zipfile.ZipFile,
+    page: Page,
+    name: str,
+    *,
+    image_format: str = "png",
+    jpeg_quality: int = 95,
+    mask: bool = False,
 ) -> None:
     """Add a sample's files to an open zip archive (fixed timestamps: same page, same bytes).
 
@@ -162,10 +168,12 @@ def write_sample_to_zip(
     page : Page
     name : str
     image_format : str
+    jpeg_quality : int
+        As :func:`write_sample` (give the preset's, so the files equal a CLI run's).
     mask : bool
     """
     with tempfile.TemporaryDirectory() as tmp:
-        payload = _sample_payload(page, name, image_format, 95, mask, Path(tmp))
+        payload = _sample_payload(page, name, image_format, jpeg_quality, mask, Path(tmp))
         for fname, content in payload.items():
             data = content.read_bytes() if isinstance(content, Path) else content
             info = zipfile.ZipInfo(fname, date_time=(2000, 1, 1, 0, 0, 0))
@@ -173,7 +181,14 @@ def write_sample_to_zip(
             zf.writestr(info, data)
 
 
-def sample_zip(page: Page, name: str, *, image_format: str = "png", mask: bool = False) -> bytes:
+def sample_zip(
+    page: Page,
+    name: str,
+    *,
+    image_format: str = "png",
+    jpeg_quality: int = 95,
+    mask: bool = False,
+) -> bytes:
     """All of a sample's files in one zip archive (for downloads).
 
     Parameters
@@ -181,6 +196,7 @@ def sample_zip(page: Page, name: str, *, image_format: str = "png", mask: bool =
     page : Page
     name : str
     image_format : str
+    jpeg_quality : int
     mask : bool
 
     Returns
@@ -190,5 +206,7 @@ def sample_zip(page: Page, name: str, *, image_format: str = "png", mask: bool =
     """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        write_sample_to_zip(zf, page, name, image_format=image_format, mask=mask)
+        write_sample_to_zip(
+            zf, page, name, image_format=image_format, jpeg_quality=jpeg_quality, mask=mask
+        )
     return buf.getvalue()

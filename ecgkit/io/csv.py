@@ -129,15 +129,39 @@ def read_csv(path: str | Path, *, fs: float) -> Record:
     return Record(signals=out, fs=rate, name=path.stem, metadata={}, notes=notes)
 
 
-def write_csv(record: Record, path: str | Path) -> Path:
-    """Write a Record as CSV: a header row of :data:`LEADS`, values in mV, NaN as empty cells.
+def csv_text(record: Record, *, time: bool = True) -> str:
+    """A Record as CSV text: ``time_s`` (optional), then one column per lead in mV.
 
     Parameters
     ----------
     record : Record
-        The record to write (the sampling rate is not stored; give it to :func:`read_csv`).
+    time : bool
+        Start with a ``time_s`` column: seconds from the first sample, ``i / fs`` (rounded to
+        1 ns), so the sampling rate can be read off the file. :func:`read_csv` reads both forms.
+
+    Returns
+    -------
+    str
+        A header row (``time_s`` and :data:`LEADS`), then one row per sample; NaN as empty cells.
+    """
+    lines = [("time_s," if time else "") + ",".join(LEADS)]
+    for i, row in enumerate(record.signals.tolist()):
+        cells = ",".join("" if v != v else repr(v) for v in row)
+        lines.append(f"{round(i / record.fs, 9)!r},{cells}" if time else cells)
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(record: Record, path: str | Path, *, time: bool = True) -> Path:
+    """Write a Record as CSV (:func:`csv_text`): ``time_s``, then the 12 leads in mV.
+
+    Parameters
+    ----------
+    record : Record
+        The record to write (give the sampling rate to :func:`read_csv` when reading it back).
     path : str or Path
         The output file; its folder is created if needed.
+    time : bool
+        Write the ``time_s`` column first (default).
 
     Returns
     -------
@@ -146,8 +170,5 @@ def write_csv(record: Record, path: str | Path) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [",".join(LEADS)]
-    for row in record.signals.tolist():
-        lines.append(",".join("" if v != v else repr(v) for v in row))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(csv_text(record, time=time), encoding="utf-8")
     return path

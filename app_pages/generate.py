@@ -27,8 +27,12 @@ def builtin(index: int):
 
 
 @st.cache_data(max_entries=16, show_spinner="Rendering...")
-def render_preview(key: str, _record, preset: str, overrides_json: str, index: int):
-    return ui.preview(_record, json.loads(overrides_json), preset=preset, index=index)
+def render_preview(
+    key: str, _record, preset: str, overrides_json: str, index: int, source: str | None
+):
+    return ui.preview(
+        _record, json.loads(overrides_json), preset=preset, index=index, source=source
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -46,7 +50,7 @@ st.caption("Real or built-in 12-lead ECGs on paper, with exact ground truth for 
 with st.sidebar:
     st.header("Record")
     source = st.radio("Source", ["Built-in", "Upload"], horizontal=True, key="source")
-    records, key_prefix = [], ""
+    records, key_prefix, sources = [], "", []
     if source == "Built-in":
         index = st.number_input(
             "Built-in record",
@@ -57,6 +61,7 @@ with st.sidebar:
             help="A physiological 12-lead model; each number is a different patient.",
         )
         records, key_prefix = [builtin(int(index))], f"synth:{int(index)}"
+        sources = [ui.SYNTH_SOURCE.format(int(index))]
     else:
         files = st.file_uploader(
             "WFDB (.hea + .dat/.mat), CSV or .zip",
@@ -71,6 +76,9 @@ with st.sidebar:
             for message in errors:
                 st.error(message)
             key_prefix = hashlib.sha1(repr(blobs).encode()).hexdigest()
+            sources = [r.name for r in records]
+    names = [r.name for r in records]
+    pick = st.selectbox("Record", names, key="pick") if len(names) > 1 else "".join(names)
 
     st.header("Preset")
     presets = list_presets()
@@ -86,28 +94,55 @@ with st.sidebar:
     )
 
     st.header("Paper")
-    layout = st.selectbox("Layout", ui.APP_LAYOUTS, key="layout")
-    order = st.selectbox("Lead order", ORDERS, key="order")
-    c1, c2 = st.columns(2)
-    paper = c1.selectbox("Paper", list(PAPER_SIZES), key="paper")
-    orientation = c2.selectbox("Orientation", ORIENTATIONS, key="orientation")
-    dpi = st.slider("Resolution (DPI)", 50, 600, 200, step=10, key="dpi")
-    c1, c2 = st.columns(2)
-    speed = c1.selectbox("Speed (mm/s)", SPEEDS, index=SPEEDS.index(25.0), key="speed")
-    gain = c2.selectbox("Gain (mm/mV)", GAINS, index=GAINS.index(10.0), key="gain")
-    chest_gain = st.selectbox(
-        "Chest-lead gain (mm/mV)", GAINS, index=GAINS.index(10.0), key="chest_gain"
+    st.caption(
+        "A control left at 'as the preset' keeps what the preset drew for this record and "
+        "variant (named in its label); pick a value to override it, clear it to go back."
     )
-    start = st.number_input("Start time (s)", 0.0, 3600.0, 0.0, step=0.5, key="start")
-    grid = st.selectbox("Grid colour", GRID_CHOICES, key="grid")
-    style = {"grid": grid}
-    if grid == "custom":
+    drawn = ui.preset_paper(preset, pick or "record", index=int(variant))
+
+    def choose(label: str, options, control: str, fmt=str):
+        """A selectbox whose first choice, None, keeps the preset's draw (named in the label:
+        the browser keeps a choice's text while its key stays, so the draw cannot be there)."""
+        return st.selectbox(
+            f"{label}: {fmt(drawn[control])} by the preset",
+            [None, *options],
+            key=control,
+            format_func=lambda v: ui.AS_PRESET if v is None else fmt(v),
+        )
+
+    on_off = {True: "on", False: "off"}.get
+    chosen = {"layout": choose("Layout", ui.APP_LAYOUTS, "layout")}
+    chosen["order"] = choose("Lead order", ORDERS, "order")
+    chosen["paper"] = choose("Paper", list(PAPER_SIZES), "paper")
+    chosen["orientation"] = choose("Orientation", ORIENTATIONS, "orientation")
+    chosen["dpi"] = st.number_input(
+        f"Resolution (DPI): {drawn['dpi']} by the preset",
+        50,
+        600,
+        None,
+        step=10,
+        key="dpi",
+        placeholder=ui.AS_PRESET,
+    )
+    chosen["speed"] = choose("Speed (mm/s)", SPEEDS, "speed", fmt="{:g}".format)
+    chosen["gain"] = choose("Gain (mm/mV)", GAINS, "gain", fmt="{:g}".format)
+    chosen["chest_gain"] = choose("Chest-lead gain (mm/mV)", GAINS, "chest_gain", fmt="{:g}".format)
+    chosen["start"] = st.number_input(
+        f"Start time (s): {drawn['start']:g} by the preset",
+        0.0,
+        3600.0,
+        None,
+        step=0.5,
+        key="start",
+        placeholder=ui.AS_PRESET,
+    )
+    chosen["grid"] = choose("Grid colour", GRID_CHOICES, "grid")
+    if chosen["grid"] == "custom":
         c1, c2 = st.columns(2)
-        style["grid_major_rgb"] = hex_to_rgb(c1.color_picker("Major lines", "#E25353"))
-        style["grid_minor_rgb"] = hex_to_rgb(c2.color_picker("Minor lines", "#F6BEBE"))
-    text = st.toggle("Printed header and footer", True, key="text")
-    labels = st.toggle("Lead labels", True, key="labels")
-    style.update(header=text, footer=text, labels=labels)
+        chosen["grid_major_rgb"] = hex_to_rgb(c1.color_picker("Major lines", "#E25353"))
+        chosen["grid_minor_rgb"] = hex_to_rgb(c2.color_picker("Minor lines", "#F6BEBE"))
+    chosen["text"] = choose("Printed header and footer", (True, False), "text", fmt=on_off)
+    chosen["labels"] = choose("Lead labels", (True, False), "labels", fmt=on_off)
 
     st.header("Artifacts")
     artifact_controls = controls(preset)
@@ -130,18 +165,7 @@ with st.sidebar:
                 )
 
 overrides = {
-    "layout": {
-        "name": layout,
-        "order": order,
-        "paper": paper,
-        "orientation": orientation,
-        "dpi": dpi,
-        "speed": speed,
-        "gain": gain,
-        "chest_gain": chest_gain,
-        "start": start,
-    },
-    "style": style,
+    **ui.paper_overrides(chosen),
     "artifacts": ui.artifact_overrides(artifact_controls, on, strength),
 }
 overrides_json = json.dumps(overrides, sort_keys=True)
@@ -152,17 +176,20 @@ with single:
     if not records:
         st.info("Upload a record (a .hea with its .dat or .mat, a CSV, or a zip) to see it here.")
     else:
-        names = [r.name for r in records]
-        pick = st.selectbox("Record", names, key="pick") if len(records) > 1 else names[0]
         record = records[names.index(pick)]
         try:
             prev = render_preview(
-                f"{key_prefix}:{pick}", record, preset, overrides_json, int(variant)
+                f"{key_prefix}:{pick}",
+                record,
+                preset,
+                overrides_json,
+                int(variant),
+                sources[names.index(pick)],
             )
         except EcgkitError as exc:
             st.error(str(exc))
         else:
-            c1, c2 = st.columns([2, 1])
+            c1, c2, c3 = st.columns([2, 1, 1])
             view = c1.radio(
                 "Show",
                 ["After", "Before", "Side by side"],
@@ -177,17 +204,33 @@ with single:
                 help="Every plotted sample's exact position, and the lead "
                 "and label boxes, drawn over the image.",
             )
+            zoom = c3.selectbox(
+                "Zoom (full resolution)",
+                ["Whole page", *prev.lead_boxes],
+                key="zoom",
+                help="One lead's panel at one screen pixel per image pixel, to check the "
+                "ground truth against the ink; the whole page is shown scaled down.",
+            )
             after = prev.overlay_png if show_truth else prev.image_png
+            before = prev.clean_overlay_png if show_truth else prev.clean_png
             caption = (
                 f"{prev.name}: {prev.width} x {prev.height} px, {prev.n_points} ground-truth points"
             )
+            if zoom != "Whole page":
+                box = prev.lead_boxes[zoom]
+                before, after = ui.zoom(before, box), ui.zoom(after, box)
+                caption = f"{prev.name}, lead {zoom} at full resolution (1 px = 1 image pixel)"
+            fit = "stretch" if zoom == "Whole page" else "content"
             if view == "Side by side":
                 left, right = st.columns(2)
-                left.image(prev.clean_png, caption="before", width="stretch")
-                right.image(after, caption=caption, width="stretch")
+                left.image(before, caption="before", width=fit, output_format="PNG")
+                right.image(after, caption=caption, width=fit, output_format="PNG")
             else:
                 st.image(
-                    prev.clean_png if view == "Before" else after, caption=caption, width="stretch"
+                    before if view == "Before" else after,
+                    caption=caption,
+                    width=fit,
+                    output_format="PNG",
                 )
             for note in prev.notes:
                 st.caption(note)
@@ -199,21 +242,28 @@ with single:
                 key="download",
                 type="primary",
             )
+            if prev.source:
+                st.caption(
+                    f"Remake it from its JSON: `ecgkit generate --replay {prev.name}.json` "
+                    + ("" if source == "Built-in" else "(in the folder holding the record)")
+                )
 
 with batch:
     st.write("Turn many records into one zip of samples with the settings on the left.")
+    count = None
     if source == "Built-in":
-        count = st.number_input("Built-in records", 1, 500, 10, key="batch_count")
-        batch_records = [builtin(i) for i in range(int(count))]
+        count = int(st.number_input("Built-in records", 1, 500, 10, key="batch_count"))
     else:
-        batch_records = records
         st.write(f"{len(records)} uploaded record(s).")
-    if st.button("Generate zip", key="batch_go", disabled=not batch_records):
+    if st.button("Generate zip", key="batch_go", disabled=not records):
         bar = st.progress(0.0, text="Rendering...")
+        # built-in records are made here, on the click: not on every rerun of the page
+        batch_records, batch_sources = ui.batch_inputs(records, sources, builtin_count=count)
         data, errors = ui.batch_zip(
             batch_records,
             overrides,
             preset=preset,
+            sources=batch_sources,
             progress=lambda done, total: bar.progress(done / total, f"{done} of {total}"),
         )
         for message in errors:

@@ -56,6 +56,8 @@ def show(ev: ui_evaluate.Evaluation) -> None:
     c1, c2 = st.columns([1, 2])
     c1.dataframe(ui_evaluate.summary_rows(report), hide_index=True, key=f"{key}:summary")
     c2.dataframe(ui_evaluate.interval_rows(report), hide_index=True, key=f"{key}:intervals")
+    if note := ui_evaluate.interval_note(report):
+        c2.caption(note)
     images = ui_evaluate.image_rows(report)
     if images:
         with st.expander("Digitizer, per image"):

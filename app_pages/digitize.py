@@ -21,8 +21,15 @@ def example():
 
 
 @st.cache_data(max_entries=8, show_spinner="Digitizing...")
-def digitize(key: str, _source, name: str, fs: float):
-    return ui_digitize.digitize_image(_source, name=name, fs=fs, model=trace_model())
+def digitize(key: str, _source, name: str):
+    return ui_digitize.digitize_image(
+        _source, name=name, fs=ui_digitize.DIGITIZE_FS, model=trace_model()
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner="Resampling...")
+def at_rate(key: str, _view, fs: float):
+    return ui_digitize.at_rate(_view, fs)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -76,7 +83,7 @@ else:
     key, source, name, truth = f"example:{ex.name}", ex.image, f"{ex.name}.png", ex.truth
 
 try:
-    view = digitize(f"{key}:{fs:g}", source, name, fs)
+    view = at_rate(key, digitize(key, source, name), fs)
 except EcgkitError as exc:
     st.error(str(exc))
     view = None
@@ -100,27 +107,28 @@ if view is not None:
         type="primary",
     )
     c2.download_button(
-        "Download CSV",
-        view.csv_bytes,
+        "Download CSV (time_s, then mV per lead)",
+        view.csv_with_time,
         file_name=f"{view.name}.csv",
         mime="text/csv",
         key="download_csv",
     )
-    rows = view.table
+    scored = None
     if truth is not None:
         scored = ui_digitize.score(truth, view.result.record)
         m1, m2, m3 = st.columns(3)
         m1.metric("SNR (Challenge 2024)", ui_digitize.format_db(scored.snr_db))
         m2.metric("Pearson r", f"{scored.pearson_r:.3f}")
         m3.metric("RMSE", f"{scored.rmse_uv:.0f} uV")
-        rows = [{**r, "snr_db": round(scored.per_lead_snr[r["lead"]], 1)} for r in rows]
     signals_tab, table_tab, *truth_tab = st.tabs(
-        ["Signals", "Confidence per lead"] + (["Against the truth"] if truth is not None else [])
+        ["Signals", "Confidence and SNR per lead" if scored else "Confidence per lead"]
+        + (["Against the truth"] if truth is not None else [])
     )
     with signals_tab:
         st.plotly_chart(ui_digitize.signals_figure(view.result.record), key="signals")
     with table_tab:
-        st.dataframe(rows, hide_index=True, key="confidence")
+        st.dataframe(ui_digitize.lead_rows(view, scored), hide_index=True, key="confidence")
+        st.caption(ui_digitize.CONFIDENCE_NOTE)
     if truth is not None:
         with truth_tab[0]:
             st.plotly_chart(overlay_figure(truth, view.result.record), key="overlay_truth")
