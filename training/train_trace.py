@@ -1,15 +1,17 @@
 """Train the trace model on the CPU and export it to ONNX (``ecgkit/models/trace.onnx``).
 
     python -m training.data --pages 360 --out training/cache/train.npz   # the crops
-    python -m training.train_trace --data training/cache/train.npz --minutes 30
+    python -m training.train_trace --data training/cache/train.npz --steps 12299 \
+        --checkpoint training/cache/trace.ckpt [--resume] [--stop-after 2000]
 
 The network (:class:`TraceNet`, about 11 k parameters) maps a rectified page, RGB at 200 DPI,
 to the probability that a trace's centre line crosses each pixel row at each half-pixel
 column: two output channels per pixel, the left (x - 1/4) and right (x + 1/4) half-columns.
 Full-resolution features see the stroke; a half-resolution branch with dilated convolutions
 sees 40 px around it, enough to tell a trace from grid, text and a neighbour's spike.
-Weights start from the seed and batches are drawn from it, so a run is reproducible on a CPU
-with the same torch version and thread count (``torch.use_deterministic_algorithms``).
+Weights start from the seed and batches are drawn from it, and a run is a fixed number of steps
+(never a time budget), so it is reproducible on a CPU with the same torch version and thread
+count (``torch.use_deterministic_algorithms``), and it can be cut into resumable pieces.
 """
 
 from __future__ import annotations
@@ -98,37 +100,65 @@ def centre_error(logits: torch.Tensor, target: torch.Tensor) -> float:
     return float(err.median())
 
 
+#: Steps of the shipped model's run (its log, ``ecgkit/models/trace.json``).
+DEFAULT_STEPS = 12_299
+#: Steps between checkpoints and between validation entries in the log.
+CHECKPOINT_EVERY = 500
+LOG_EVERY = 50
+
+
 def train(
     data: str | Path,
     *,
     out: str | Path = DEFAULT_OUT,
-    minutes: float = 30.0,
+    steps: int = DEFAULT_STEPS,
     seed: int = 0,
     batch: int = 24,
     lr: float = 3e-3,
     channels: int = 8,
     threads: int = 2,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    stop_after: int | None = None,
 ) -> dict:
-    """Train from a crops file, export ONNX, and return the training log.
+    """Train from a crops file for a fixed number of steps, export ONNX, return the log.
+
+    The run is a function of (data, seed, steps, batch, lr, channels, threads) only, never of
+    the machine's speed: the learning rate follows the step count (50 warm-up steps, then a
+    cosine to 0 at ``steps``). With ``checkpoint``, the model, the optimiser, both random
+    generators, the step and the log are saved every :data:`CHECKPOINT_EVERY` steps, and
+    ``resume=True`` continues from the file: a run cut into pieces (``stop_after``, or a
+    stopped session) ends with the same weights as one run straight through.
 
     Parameters
     ----------
     data : str or Path
         ``.npz`` from :mod:`training.data`.
     out : str or Path
-        The ONNX file to write (a ``.json`` log is written beside it).
-    minutes : float
-        Wall-clock budget for the optimisation.
+        The ONNX file to write when the run reaches ``steps`` (a ``.json`` log beside it).
+    steps : int
+        Optimisation steps of the whole run.
     seed : int
         Initialisation and batch order.
     batch, lr, channels, threads : int, float, int, int
         Batch size, peak learning rate, network width, CPU threads.
+    checkpoint : str or Path, optional
+        Where to keep the resumable state (e.g. ``training/cache/trace.ckpt``).
+    resume : bool
+        Continue from ``checkpoint`` (its settings must match these).
+    stop_after : int, optional
+        Stop (checkpointed, nothing exported) after this many steps of this call: a bounded
+        piece of a longer run.
 
     Returns
     -------
     dict
-        The log (steps, time, losses, validation error).
+        The log (steps so far, seconds, losses, validation error).
     """
+    if steps < 1:
+        raise SystemExit("error: --steps must be at least 1")
+    if resume and (checkpoint is None or not Path(checkpoint).is_file()):
+        raise SystemExit(f"error: no checkpoint to resume from at {checkpoint}")
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
@@ -141,30 +171,64 @@ def train(
     val, tr = order[:n_val], order[n_val:]
     model = TraceNet(channels)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    budget = minutes * 60.0
-    start = time.perf_counter()
-    n_params = sum(p.numel() for p in model.parameters())
-    log: dict = {
+    settings = {
         "seed": seed,
-        "crops": int(n),
-        "params": n_params,
-        "steps": [],
+        "steps_total": steps,
+        "batch": batch,
+        "lr": lr,
         "channels": channels,
+        "threads": threads,
+        "crops": int(n),
     }
+    log: dict = {
+        **settings,
+        "params": sum(p.numel() for p in model.parameters()),
+        "steps": [],
+        "seconds": 0.0,
+    }
+    step = 0
+    if resume:
+        state = torch.load(checkpoint, weights_only=False)
+        if state["settings"] != settings:
+            raise SystemExit(
+                f"error: {checkpoint} was made with other settings: {state['settings']}"
+            )
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        step, log = state["step"], state["log"]
+        print(f"resumed at step {step} of {steps} from {checkpoint}", flush=True)
+
+    def save() -> None:
+        if checkpoint is None:
+            return
+        path = Path(checkpoint)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "settings": settings,
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "rng": rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+            "step": step,
+            "log": log,
+        }
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)  # a kill mid-save leaves the previous checkpoint whole
 
     def batch_of(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         xb = torch.from_numpy(x_all[idx]).permute(0, 3, 1, 2).float() / 255.0
         return xb, torch.from_numpy(t_all[idx])
 
     xv, tv = batch_of(val[:256])
-    step = 0
-    while True:
-        elapsed = time.perf_counter() - start
-        if elapsed > budget:
-            break
-        frac = elapsed / budget
-        for g in opt.param_groups:  # warm-up, then cosine decay over the time budget
-            g["lr"] = lr * min(1.0, (step + 1) / 50) * 0.5 * (1 + np.cos(np.pi * frac))
+    start = time.perf_counter()
+    seconds0 = float(log["seconds"])
+    end = steps if stop_after is None else min(steps, step + stop_after)
+    while step < end:
+        for g in opt.param_groups:  # warm-up, then cosine decay over the steps
+            g["lr"] = lr * min(1.0, (step + 1) / 50) * 0.5 * (1 + np.cos(np.pi * step / steps))
         idx = tr[rng.integers(0, len(tr), batch)]
         xb, tb = batch_of(idx)
         # colour jitter (the generator already varies paper, ink and light)
@@ -176,21 +240,26 @@ def train(
         loss.backward()
         opt.step()
         step += 1
-        if step % 50 == 0:
+        log["seconds"] = round(seconds0 + time.perf_counter() - start, 1)
+        if step % LOG_EVERY == 0:
             model.eval()
             with torch.no_grad():
                 lv = interleave(model(xv))
                 entry = {
                     "step": step,
-                    "seconds": round(time.perf_counter() - start, 1),
+                    "seconds": log["seconds"],
                     "loss": float(loss),
                     "val_loss": float(loss_fn(lv, tv)),
                     "val_centre_err_px": centre_error(lv, tv),
                 }
             log["steps"].append(entry)
             print(json.dumps(entry), flush=True)
+        if step % CHECKPOINT_EVERY == 0 or step == end:
+            save()
     log["total_steps"] = step
-    log["seconds"] = round(time.perf_counter() - start, 1)
+    if step < steps:
+        print(f"stopped at step {step} of {steps}; resume with --resume", flush=True)
+        return log
     export(model, out)
     Path(out).with_suffix(".json").write_text(json.dumps(log, indent=1))
     return log
@@ -230,7 +299,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="train the trace model")
     ap.add_argument("--data", default="training/cache/train.npz")
     ap.add_argument("--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="steps of the whole run")
+    ap.add_argument("--checkpoint", help="resumable state, saved every 500 steps")
+    ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    ap.add_argument("--stop-after", type=int, help="stop after this many steps of this call")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=3e-3)
@@ -240,12 +312,15 @@ def main() -> None:
     train(
         a.data,
         out=a.out,
-        minutes=a.minutes,
+        steps=a.steps,
         seed=a.seed,
         batch=a.batch,
         lr=a.lr,
         channels=a.channels,
         threads=a.threads,
+        checkpoint=a.checkpoint,
+        resume=a.resume,
+        stop_after=a.stop_after,
     )
 
 
