@@ -46,6 +46,7 @@ def test_registered_with_stages():
     stages = {n: REGISTRY[n].stage for n in NAMES}
     assert stages == {
         "rotation": "capture",
+        "page_turn": "capture",
         "perspective": "capture",
         "curl": "fold",
         "wrinkles": "fold",
@@ -126,7 +127,8 @@ def test_apply_is_pure_and_draw_reproducible(page, applied, name):
     assert out.image.tobytes() == again.image.tobytes()
     assert np.array_equal(out.mask, again.mask)
     assert drawn(name, page, 1.0, seed=11) == params
-    assert drawn(name, page, 1.0, seed=12) != params
+    # another seed draws other values (a few tries: page_turn has only three to choose from)
+    assert any(drawn(name, page, 1.0, seed=s) != params for s in range(12, 20))
     for lt, lt2 in zip(out.leads, again.leads, strict=True):
         np.testing.assert_array_equal(lt.x, lt2.x)
 
@@ -258,3 +260,16 @@ def test_other_paper_and_resolution(name):
         hits += int((dark[rows[inside], cols[inside]] > 100).sum())
         total += int(inside.sum())
     assert total > 5000 and hits / total >= 0.99
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_page_turn_is_exact_and_turns_the_truth(page, k):
+    out = REGISTRY["page_turn"].apply(page, {"quarter_turns": k})
+    np.testing.assert_array_equal(out.image, np.rot90(page.image, -k))  # clockwise, no resampling
+    h, w = page.image.shape[:2]
+    lt, lo = page.leads[0], out.leads[0]
+    ok = np.isfinite(lt.x)
+    x, y = lt.x[ok], lt.y[ok]
+    want = {1: (h - 1 - y, x), 2: (w - 1 - x, h - 1 - y), 3: (y, w - 1 - x)}[k]
+    np.testing.assert_allclose(lo.x[ok], want[0], atol=1e-9)
+    np.testing.assert_allclose(lo.y[ok], want[1], atol=1e-9)

@@ -157,6 +157,41 @@ class Rotation(GeometricArtifact):
 
 
 @register
+class PageTurn(GeometricArtifact):
+    """A page scanned or exported sideways or upside down: a turn by 90, 180 or 270 degrees.
+
+    Thermal strips printed across the paper are often scanned turned by 90 degrees, and a
+    stack of pages is scanned with some upside down. The turn is exact (every pixel moves to a
+    pixel: no resampling), the image's width and height swap for 90 and 270 degrees, and the
+    truth turns with it. Parameter drawn: ``quarter_turns`` (1, 2 or 3, clockwise as seen).
+    """
+
+    name, family, stage = "page_turn", "geometry", "capture"
+
+    def draw(self, rng: np.random.Generator, page: Page, strength: float) -> dict[str, Any]:
+        """Draw the turn: 90 and 270 degrees twice as often as 180 (strips, sideways scans)."""
+        k = int(rng.choice([1, 2, 3], p=[0.4, 0.2, 0.4]))
+        return {"quarter_turns": k}
+
+    @staticmethod
+    def matrix(quarter_turns: int, width: int, height: int) -> np.ndarray:
+        """The exact input-to-output matrix of ``quarter_turns`` clockwise quarter turns."""
+        w1, h1 = width - 1.0, height - 1.0
+        return {
+            1: np.array([[0.0, -1.0, h1], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+            2: np.array([[-1.0, 0.0, w1], [0.0, -1.0, h1], [0.0, 0.0, 1.0]]),
+            3: np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, w1], [0.0, 0.0, 1.0]]),
+        }[int(quarter_turns)]
+
+    def coordinate_map(self, page: Page, params: dict[str, Any]) -> FastHomographyMap:
+        """The turn as a homography with the turned image's size."""
+        h, w = page.image.shape[:2]
+        k = int(params["quarter_turns"])
+        size = (h, w) if k % 2 else (w, h)
+        return FastHomographyMap(self.matrix(k, w, h), size)
+
+
+@register
 class Perspective(GeometricArtifact):
     """A phone photo: the page lying on a desk, seen by a hand-held camera.
 
