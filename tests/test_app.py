@@ -55,6 +55,7 @@ def test_batch_tab_builds_a_zip_of_samples():
     assert {"synth00000.png", "synth00001.json", "synth00001.hea", "synth00000.dat"} <= set(names)
 
 
+@pytest.mark.slow
 def test_presets_artifact_controls_and_before_after_view():
     at = run_app()
     at.selectbox(key="preset").select("photo").run()
@@ -68,6 +69,7 @@ def test_presets_artifact_controls_and_before_after_view():
     assert "perspective" not in notes.split("artifacts applied:")[-1]
 
 
+@pytest.mark.slow
 def test_untouched_paper_controls_keep_the_preset_and_the_sample_replays(tmp_path):
     """Item 1: the archive preset's draw is shown and kept; a changed control is recorded."""
     from ecgkit.app import generate as ui

@@ -125,6 +125,7 @@ def test_signals_figure_writes_lead_names_level_and_mv_on_the_axes():
     assert fig.layout.yaxis.title.text == "mV" and fig.layout.yaxis12.title.text == "mV"
 
 
+@pytest.mark.slow
 def test_bad_uploads_show_errors_a_truth_scores_and_the_batch_goes_on(digitizer):
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, (600, 800, 3), dtype=np.uint8)

@@ -54,6 +54,7 @@ def test_opens_with_the_example_and_every_figure():
     assert len(at.get("plotly_chart")) == N_FIGURES
 
 
+@pytest.mark.slow
 def test_uploads_good_and_bad_files(tmp_path):
     at = open_page()
     at.radio(key="mode").set_value("Upload records").run()

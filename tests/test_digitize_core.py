@@ -82,7 +82,12 @@ def test_grid_period_of_a_blank_image_is_not_found():
     assert strength == 0.0 and np.isnan(px)
 
 
-@pytest.mark.parametrize("layout", ["3x4+II", "3x4", "6x2", "2x6", "3x4+II,V1,V5", "12x1"])
+@pytest.mark.parametrize(
+    "layout",
+    ["3x4+II", "12x1"]
+    + [pytest.param(n, marks=pytest.mark.slow) for n in ("3x4", "6x2", "2x6")]
+    + [pytest.param("3x4+II,V1,V5", marks=pytest.mark.slow)],
+)
 def test_layout_is_detected(record, layout):
     page = _page(record, layout={"name": layout})
     result = digitize(page.image, model=False)
@@ -103,7 +108,11 @@ def _truth_feet(page, hom):
     return cv2.perspectiveTransform(pts[None], hom)[0]
 
 
-@pytest.mark.parametrize("speed, gain", [(25, 10), (50, 10), (12.5, 20), (25, 5)])
+@pytest.mark.parametrize(
+    "speed, gain",
+    [(25, 10), (12.5, 20)]
+    + [pytest.param(*sg, marks=pytest.mark.slow) for sg in ((50, 10), (25, 5))],
+)
 def test_pulses_give_rows_speed_gain_and_zero_exactly(record, speed, gain):
     page = _page(record, layout={"speed": speed, "gain": gain})
     rect = rectify(page.image)
@@ -131,6 +140,7 @@ def test_without_a_grid_scale_the_pulses_give_it(record):
     assert any("calibration pulses" in n for n in lay.notes)
 
 
+@pytest.mark.slow
 def test_a_lead_far_off_its_row_zero_keeps_the_layout_and_the_zero(record):
     """A record's own offset (V1 at +0.6 mV) moves a trace off its row's line, not the row."""
     sig = record.signals.copy()
@@ -170,6 +180,7 @@ def test_clean_page_digitizes_above_the_floor(record):
     assert all(0.0 < c <= 1.0 for c in result.confidence.values())
 
 
+@pytest.mark.slow
 def test_the_trace_model_reads_better_than_the_classical_reader(record):
     page = _page(record, preset="scan", seed=2)
     truth = page.plotted_record()
@@ -178,6 +189,7 @@ def test_the_trace_model_reads_better_than_the_classical_reader(record):
     assert learned > classical + 1.0, (learned, classical)
 
 
+@pytest.mark.slow
 def test_a_missing_or_broken_model_file_is_a_clear_error(record, tmp_path):
     from ecgkit.errors import EcgkitError
 
@@ -190,6 +202,7 @@ def test_a_missing_or_broken_model_file_is_a_clear_error(record, tmp_path):
         digitize(page.image, model=junk)
 
 
+@pytest.mark.slow
 def test_same_image_gives_the_same_signals(record):
     page = _page(record, preset="scan", seed=3)
     a = digitize(page.image, model=False).record.signals
@@ -197,6 +210,7 @@ def test_same_image_gives_the_same_signals(record):
     assert np.array_equal(a, b, equal_nan=True)
 
 
+@pytest.mark.slow
 def test_output_rate_is_the_requested_one(record):
     page = _page(record)
     result = digitize(page.image, fs=250, model=False)
@@ -235,6 +249,7 @@ def test_a_page_without_an_ecg_is_refused_not_written_as_nan_leads():
         digitize(blank, model=False)
 
 
+@pytest.mark.slow
 def test_grid_displacement_measures_a_smooth_warp(record):
     """A page bent by a few pixels (as curl leaves it after the homography) is measured."""
     from ecgkit.digitize.warp import grid_displacement
@@ -287,6 +302,7 @@ def test_two_panels_that_took_one_trace_are_told_apart():
     assert np.nanmax(np.abs(mid_b[200:] - 200)) < 2
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_no_numpy_runtime_warning_on_a_photo_or_a_refused_image():
     """'Mean of empty slice' and the like must not reach the user's stderr."""

@@ -253,7 +253,11 @@ def test_encrypted_empty_and_broken_pdfs():
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("preset", ["clean", "challenge2024", "scan", "photo", "archive"])
+@pytest.mark.parametrize(
+    "preset",
+    ["clean", "photo"]
+    + [pytest.param(p, marks=pytest.mark.slow) for p in ("challenge2024", "scan", "archive")],
+)
 def test_every_preset_looks_like_an_ecg(preset):
     # three draws of the preset's own grid (and everything else), then no grid and black-and-white
     for index, grid in ((0, None), (1, None), (2, None), (0, "none"), (1, "bw")):

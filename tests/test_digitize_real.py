@@ -75,6 +75,7 @@ def test_pulses_at_the_right_end_keep_every_lead_in_its_column(right_pulse_page)
     assert np.nanmean(snr) >= 15.0, snr
 
 
+@pytest.mark.slow
 def test_a_page_without_pulses_keeps_its_columns():
     """No pulses anywhere: rows from the ink, the first column starts at the row's first ink."""
     page = make_sample(builtin_record(7), preset="clean", overrides={"style": {"pulses": False}})
@@ -141,6 +142,7 @@ def test_json_report_boxes_land_on_the_traces_in_input_pixels():
         assert entry["label_box"] is None
 
 
+@pytest.mark.slow
 def test_an_implausibly_tall_lead_gets_low_confidence_and_a_note():
     from ecgkit.digitize.layout_detect import PageLayout
     from ecgkit.digitize.pipeline import IMPLAUSIBLE_CONFIDENCE, LeadResult, _sanity
@@ -173,6 +175,7 @@ def test_real_3x4_rhythm_page_with_right_hand_pulses_keeps_its_first_column():
     assert min(lr.box[0] for lr in first) < 0.05 * result.rectified.shape[1]
 
 
+@pytest.mark.slow
 def test_no_real_scan_crashes():
     """Every development image gives a result or one EcgkitError, never another exception."""
     files = sorted((REAL / "img").glob("*")) if (REAL / "img").is_dir() else []

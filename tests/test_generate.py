@@ -21,6 +21,7 @@ def digests(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path):
     one = generate(out_dir=tmp_path / "w1", synthetic=3, preset=VARIED, seed=7, workers=1)
     two = generate(out_dir=tmp_path / "w2", synthetic=3, preset=VARIED, seed=7, workers=2)

@@ -37,6 +37,7 @@ def outcomes(**kw) -> list[tuple[int, int | None, str]]:
     return [(o.index, o.value, o.error) for o in run_tasks(square, range(6), **kw)]
 
 
+@pytest.mark.slow
 def test_in_process_and_two_workers_give_the_same_results_in_order():
     expected = [
         (i, None if i == 2 else i * i, "ValueError: bad item 2" if i == 2 else "") for i in range(6)
