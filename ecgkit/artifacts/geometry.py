@@ -629,24 +629,52 @@ class Creases(GeometricArtifact):
             n = (math.cos(tilt), math.sin(tilt)) if vertical else (-math.sin(tilt), math.cos(tilt))
             along_mid = (other - 1) / 2
             c = pos * (n[0] if vertical else n[1]) + along_mid * (n[1] if vertical else n[0])
-            step = rng.uniform(0.5, 2.0) * s * k * rng.choice([-1.0, 1.0])
-            folds.append(
-                {
-                    "normal": [round_param(n[0], 6), round_param(n[1], 6)],
-                    "offset": round_param(c, 4),
-                    "step_px": round_param(step, 6),
-                    "width_px": round_param(
-                        max(2.5 * k, 1.6 * abs(step)) * rng.uniform(1.0, 1.6), 6
-                    ),
-                    "shadow": round_param(rng.uniform(0.04, 0.16) * s, 6),
-                    "shadow_px": round_param(rng.uniform(6, 30) * k, 6),
-                    "ridge": round_param(rng.uniform(0.02, 0.08) * s, 6),
-                    "line": round_param(rng.uniform(0.03, 0.15) * s, 6),
-                    "side": int(rng.choice([-1, 1])),
-                    "seed": draw_seed(rng, _SEED_HIGH),
-                }
-            )
+            folds.append(self.fold_params(rng, n, c, s, k))
         return {"pattern": pattern, "folds": folds}
+
+    @staticmethod
+    def fold_params(
+        rng: np.random.Generator,
+        normal: Any,
+        offset: float,
+        s: float,
+        k: float,
+        gain: float = 1.0,
+    ) -> dict[str, Any]:
+        """Draw one fold across the line ``normal . p = offset``: step, width, shading.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+        normal : sequence of float
+            Unit normal ``(nx, ny)`` of the fold line.
+        offset : float
+            The line's offset along the normal (px).
+        s : float
+            Strength.
+        k : float
+            Pixel scale of the page (:func:`_scale_for`).
+        gain : float
+            Multiplies the shading (shadow, ridge, line).
+
+        Returns
+        -------
+        dict
+            One entry of the ``folds`` parameter.
+        """
+        step = rng.uniform(0.5, 2.0) * s * k * rng.choice([-1.0, 1.0])
+        return {
+            "normal": [round_param(normal[0], 6), round_param(normal[1], 6)],
+            "offset": round_param(offset, 4),
+            "step_px": round_param(step, 6),
+            "width_px": round_param(max(2.5 * k, 1.6 * abs(step)) * rng.uniform(1.0, 1.6), 6),
+            "shadow": round_param(rng.uniform(0.04, 0.16) * gain * s, 6),
+            "shadow_px": round_param(rng.uniform(6, 30) * k, 6),
+            "ridge": round_param(rng.uniform(0.02, 0.08) * gain * s, 6),
+            "line": round_param(rng.uniform(0.03, 0.15) * gain * s, 6),
+            "side": int(rng.choice([-1, 1])),
+            "seed": draw_seed(rng, _SEED_HIGH),
+        }
 
     def coordinate_map(self, page: Page, params: dict[str, Any]) -> CreaseMap:
         """The folds' steps as a :class:`~ecgkit.artifacts.maps.CreaseMap`."""

@@ -351,21 +351,5 @@ class ImageKitCreases(Creases):
             lo, hi = float(proj.min()), float(proj.max())
             for i in range(n):
                 c = lo + (i + 1) / (n + 1) * (hi - lo)
-                step = rng.uniform(0.5, 2.0) * s * k * rng.choice([-1.0, 1.0])
-                folds.append(
-                    {
-                        "normal": [round_param(normal[0], 6), round_param(normal[1], 6)],
-                        "offset": round_param(c, 4),
-                        "step_px": round_param(step, 6),
-                        "width_px": round_param(
-                            max(2.5 * k, 1.6 * abs(step)) * rng.uniform(1.0, 1.6), 6
-                        ),
-                        "shadow": round_param(rng.uniform(0.04, 0.16) * g * s, 6),
-                        "shadow_px": round_param(rng.uniform(6, 30) * k, 6),
-                        "ridge": round_param(rng.uniform(0.02, 0.08) * g * s, 6),
-                        "line": round_param(rng.uniform(0.03, 0.15) * g * s, 6),
-                        "side": int(rng.choice([-1, 1])),
-                        "seed": draw_seed(rng, _SEED_HIGH),
-                    }
-                )
+                folds.append(self.fold_params(rng, normal, c, s, k, gain=g))
         return {"pattern": "imagekit", "angle_deg": angle, "folds": folds}
