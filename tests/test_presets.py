@@ -64,7 +64,7 @@ def test_an_override_does_not_shift_the_other_draws():
         ({"style": {"separator": "dashes"}}, "separator = 'dashes'"),
         ({"style": {"separator_rgb": [0, 0]}}, "separator_rgb .* colour"),
         ({"style": {"grid_kind": "crosses"}}, "grid_kind = 'crosses'"),
-        ({"style": {"label_position": "below"}}, "label_position = 'below'"),
+        ({"style": {"label_position": "sideways"}}, "label_position = 'sideways'"),
         ({"style": {"label_case": "title"}}, "label_case = 'title'"),
         ({"layout": {"spacing": "loose"}}, "\\[layout\\] spacing = 'loose'"),
         ({"layout": {"name": "6x1:feet"}}, "unknown layout"),

@@ -292,7 +292,7 @@ def test_new_style_options_are_refused_with_clear_errors():
         ({"pulse_mv": 3.0}, "pulse_mv"),
         ({"separator": "dashes"}, "separator"),
         ({"grid_kind": "crosses"}, "grid_kind"),
-        ({"label_position": "below"}, "label_position"),
+        ({"label_position": "sideways"}, "label_position"),
         ({"label_case": "title"}, "label_case"),
     ]:
         with pytest.raises(EcgkitError, match=needle):

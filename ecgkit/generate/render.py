@@ -41,7 +41,7 @@ GRID_CHOICES = (*GRID_COLOURS, "custom", "none")
 GRID_KINDS = ("lines", "dots")
 FONTS = ("sans", "mono", "serif")
 SEPARATORS = ("tick", "bar", "gap", "none")
-LABEL_POSITIONS = ("panel", "left", "above")
+LABEL_POSITIONS = ("panel", "left", "above", "below", "baseline")
 LABEL_CASES = ("as_is", "upper", "lower")
 #: Paper left of a row for labels printed before the trace (``label_position = "left"``).
 LABEL_LEFT_MM = 10.0
@@ -97,8 +97,9 @@ class Style:
         Colour of bars (the ink colour when None).
     label_position : str
         ``"panel"`` (top-left of each panel), ``"left"`` (before the row's trace, in
-        :data:`LABEL_LEFT_MM` of room; later columns as ``"panel"``) or ``"above"`` (higher over
-        the trace).
+        :data:`LABEL_LEFT_MM` of room; later columns as ``"panel"``), ``"above"`` (higher over
+        the trace), ``"below"`` (under the trace, as viewers print it) or ``"baseline"`` (on
+        the zero line where the panel's trace starts, the trace running through it).
     label_case : str
         ``"as_is"`` (``aVR``), ``"upper"`` (``AVR``) or ``"lower"`` (``avr``).
     """
@@ -825,6 +826,13 @@ def _draw_texts(
             elif style.label_position == "above":
                 x_mm = panel.x_mm + 0.5
                 y_mm = panel.baseline_mm - max(5.5, min(10.0, 0.55 * layout.row_pitch_mm))
+            elif style.label_position == "below":  # under the trace, as viewers print it
+                x_mm = panel.x_mm + 1.5
+                y_mm = panel.baseline_mm + max(4.0, min(9.0, 0.3 * layout.row_pitch_mm))
+                y_mm += style.font_mm
+            elif style.label_position == "baseline":  # on the zero line, where the trace starts
+                x_mm = panel.x_mm + 0.5
+                y_mm = panel.baseline_mm + style.font_mm / 2
             text = label_text(panel.label, style.label_case)
             lt.label = text
             lt.label_bbox = put((to_px(x_mm), to_px(y_mm)), text, "label")
