@@ -25,6 +25,7 @@ STYLES = (
     "thermal_faint",
     "cabrera",
     "six_by_one",
+    "fifteen_lead",
 )
 #: where each style puts its pulses (None: any of its choices)
 PULSE_SIDES = {

@@ -76,6 +76,9 @@ _RANK: dict[str, int] = {
     "imagekit_noise": 60,
     "imagekit_crop": 70,
     "imagekit_temperature": 80,
+    "tear": 60,  # capture: after the page is placed in the photo, so the surface shows
+    "finger": 80,
+    "flash_glare": 90,  # light: a specular reflection on top of the lit page
 }
 
 #: Every known artifact by name (filled as the family modules are imported).
@@ -89,6 +92,9 @@ _FAMILY_MODULES: tuple[str, ...] = (
     "light",
     "sensor",
     "imagekit",  # ECG-Image-Kit's own distortions (geometry, light and sensor families)
+    "capture",  # phone photos: steep angles, fingers, flash, screens, tears, low resolution
+    "damage",  # mould, heavy stains
+    "framing",  # crops of the page and a viewer's window around it
 )
 
 

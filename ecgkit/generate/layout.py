@@ -21,10 +21,13 @@ from ecgkit.io import LEADS
 
 MM_PER_INCH = 25.4
 
-#: Paper sizes in millimetres, (short side, long side).
+#: Paper sizes in millimetres, (short side, long side). ``strip80`` and ``strip110`` are
+#: lengths of thermal roll paper (80 and 110 mm wide) torn off a 3-channel cart's printout.
 PAPER_SIZES: dict[str, tuple[float, float]] = {
     "letter": (215.9, 279.4),
     "a4": (210.0, 297.0),
+    "strip80": (80.0, 280.0),
+    "strip110": (110.0, 280.0),
 }
 ORIENTATIONS = ("landscape", "portrait")
 SPEEDS = (12.5, 25.0, 50.0)
@@ -47,6 +50,13 @@ SPACINGS = ("auto", "snap", "fill")
 _LIMB_GRID = [["I", "II", "III"], ["aVR", "aVL", "aVF"]]
 _CABRERA_LIMB = [["aVL", "I", "-aVR"], ["II", "aVF", "III"]]
 _CHEST = [["V1", "V2", "V3"], ["V4", "V5", "V6"]]
+#: Leads a page may show besides the 12 of a :class:`~ecgkit.io.Record`: right-sided V4R and
+#: posterior V8, V9 (a 15-lead ECG). A record has no column for them; the renderer takes them
+#: from ``record.metadata["extra_leads"]`` or simulates them (:mod:`ecgkit.generate.synth`).
+EXTRA_LEADS: tuple[str, ...] = ("V4R", "V8", "V9")
+#: Every lead a page can show: the 12 standard leads, then :data:`EXTRA_LEADS`. A page's mask
+#: value ``k`` is the ink of ``PAGE_LEADS[k - 1]`` (``LEADS[k - 1]`` for ``k <= 12``).
+PAGE_LEADS: tuple[str, ...] = (*LEADS, *EXTRA_LEADS)
 
 
 def _columns_to_rows(columns: list[list[str]]) -> list[list[str]]:
@@ -64,11 +74,25 @@ def _grids(order: str) -> dict[str, list[list[str]]]:
         "2x6": [six_limb, six_chest],
         "6x1:limb": [[lead] for lead in six_limb],
         "6x1:chest": [[lead] for lead in six_chest],
+        "3x5:fifteen": _columns_to_rows([*limb, *_CHEST, list(EXTRA_LEADS)]),
+        "3x4:channels": _columns_to_rows(limb + _CHEST),
     }
 
 
-#: The built-in grid names (``6x1:limb`` and ``6x1:chest`` are pages of one lead group).
-GRID_NAMES = ("3x4", "6x2", "12x1", "2x6", "6x1:limb", "6x1:chest")
+#: The built-in grid names (``6x1:limb`` and ``6x1:chest`` are pages of one lead group;
+#: ``3x5:fifteen`` is a 15-lead page, the 3x4 columns plus a column V4R, V8, V9;
+#: ``3x4:channels`` is a 3-channel cart's printout, each column one group of three leads
+#: recorded together (I-III, aVR-aVF, V1-V3, V4-V6), the groups one after the other in time).
+GRID_NAMES = (
+    "3x4",
+    "6x2",
+    "12x1",
+    "2x6",
+    "6x1:limb",
+    "6x1:chest",
+    "3x5:fifteen",
+    "3x4:channels",
+)
 ORDERS = ("standard", "cabrera")
 
 
@@ -79,7 +103,8 @@ class Paper:
     Parameters
     ----------
     size : str
-        ``"letter"`` or ``"a4"``.
+        A key of :data:`PAPER_SIZES`: ``"letter"``, ``"a4"``, or a length of thermal roll
+        paper, ``"strip80"`` or ``"strip110"`` (280 mm long).
     orientation : str
         ``"landscape"`` or ``"portrait"``.
     dpi : float
@@ -155,7 +180,7 @@ class Panel:
     Attributes
     ----------
     lead : str
-        Canonical lead name (one of :data:`ecgkit.io.LEADS`).
+        Canonical lead name (one of :data:`PAGE_LEADS`: the 12 leads or an extra one).
     t0, t1 : float
         Time window in seconds, relative to the layout's start time.
     x_mm : float
@@ -273,7 +298,7 @@ def parse_layout_name(name: str) -> tuple[str, list[str]]:
             if lead is None:
                 raise EcgkitError(
                     f"unknown rhythm lead {token.strip()!r} in layout {name!r}; "
-                    f"valid leads: {', '.join(LEADS)}"
+                    f"valid leads: {', '.join(PAGE_LEADS)}"
                 )
             rhythm.append(lead)
     if len(rhythm) > 3:
@@ -282,7 +307,7 @@ def parse_layout_name(name: str) -> tuple[str, list[str]]:
 
 
 def _canonical(token: str) -> str | None:
-    folded = {lead.casefold(): lead for lead in LEADS}
+    folded = {lead.casefold(): lead for lead in PAGE_LEADS}
     return folded.get(token.casefold())
 
 
@@ -544,7 +569,7 @@ def _cell_lead(cell: str) -> tuple[str, bool]:
     inverted = cell.startswith("-")
     lead = _canonical(cell.lstrip("-"))
     if lead is None:
-        raise EcgkitError(f"unknown lead {cell!r} in layout; valid leads: {', '.join(LEADS)}")
+        raise EcgkitError(f"unknown lead {cell!r} in layout; valid leads: {', '.join(PAGE_LEADS)}")
     return lead, inverted
 
 

@@ -41,12 +41,13 @@ def draw_overlay(page: Page, *, boxes: bool = True, text: bool = True) -> np.nda
     numpy.ndarray
         A new ``(H, W, 3)`` uint8 RGB image.
     """
-    from ecgkit.io import LEADS
+    from ecgkit.generate.layout import PAGE_LEADS
 
     out = page.image.copy()
     scale = 16
     for lt in page.leads:
-        colour = LEAD_COLOURS[LEADS.index(lt.lead)]
+        # the extra leads of a 15-lead page (V4R, V8, V9) take the colours over again
+        colour = LEAD_COLOURS[PAGE_LEADS.index(lt.lead) % len(LEAD_COLOURS)]
         ok = np.isfinite(lt.x) & np.isfinite(lt.y)
         if ok.any():
             pts = np.round(np.stack([lt.x[ok], lt.y[ok]], 1) * scale).astype(np.int32)

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ecgkit import __version__
 from ecgkit.errors import EcgkitError
-from ecgkit.generate.layout import SEPARATOR_MM, Layout, Panel, mm_to_px
+from ecgkit.generate.layout import PAGE_LEADS, SEPARATOR_MM, Layout, Panel, mm_to_px
 from ecgkit.geometry import Box, clip_box  # Box: x0, y0, x1, y1 in pixels (re-exported)
 from ecgkit.io import LEADS, Record
 
@@ -246,11 +246,12 @@ class LeadTruth:
     Attributes
     ----------
     lead : str
-        Canonical lead name.
+        Canonical lead name (one of :data:`~ecgkit.generate.layout.PAGE_LEADS`).
     label : str
         Printed label (``-aVR`` for an inverted lead).
     start_sample, end_sample : int
-        Record sample indices plotted, ``end_sample`` exclusive.
+        Record sample indices plotted, ``end_sample`` exclusive (an extra lead's samples are
+        those of :attr:`Page.extra_leads`, at the record's indices).
     x, y : numpy.ndarray
         Sub-pixel image coordinates of every plotted sample (NaN where the sample is NaN).
     bbox : tuple
@@ -265,6 +266,8 @@ class LeadTruth:
         Grid position.
     rhythm, inverted : bool
         Rhythm strip; plotted upside down.
+    simulated : bool
+        An extra lead (V4R, V8, V9) simulated from the record's 12 leads.
     """
 
     lead: str
@@ -282,6 +285,7 @@ class LeadTruth:
     col: int
     rhythm: bool
     inverted: bool
+    simulated: bool = False
 
 
 @dataclass
@@ -306,7 +310,8 @@ class Page:
     texts : list of TextBox
         Every printed text.
     mask : numpy.ndarray
-        ``(H, W)`` uint8: 0 background, ``k`` = ink of lead ``LEADS[k - 1]``.
+        ``(H, W)`` uint8: 0 background, ``k`` = ink of lead ``PAGE_LEADS[k - 1]`` (that is
+        ``LEADS[k - 1]`` for ``k <= 12``; 13, 14, 15 are V4R, V8, V9 on a 15-lead page).
     px_per_mm : float
         Grid spacing in pixels per millimetre.
     corners : numpy.ndarray
@@ -317,6 +322,12 @@ class Page:
     style : Style
     parameters : dict
         Anything drawn at random to make this page (filled by the generator).
+    pulses : list of PulseTruth
+        The calibration pulses drawn.
+    extra_leads : dict
+        ``{name: ExtraLead}`` (:class:`ecgkit.generate.synth.ExtraLead`) for each lead shown
+        that a :class:`~ecgkit.io.Record` has no column for (V4R, V8, V9): its samples, and
+        whether they were simulated. Empty on a 12-lead page.
     """
 
     image: np.ndarray
@@ -330,6 +341,7 @@ class Page:
     style: Style
     parameters: dict[str, Any] = field(default_factory=dict)
     pulses: list[PulseTruth] = field(default_factory=list)
+    extra_leads: dict[str, Any] = field(default_factory=dict)
 
     @property
     def height(self) -> int:
@@ -348,19 +360,41 @@ class Page:
         -------
         Record
             ``round(duration * fs)`` samples from the layout's start time; an inverted panel
-            contributes the lead's true (not inverted) values.
+            contributes the lead's true (not inverted) values. Only the 12 standard leads:
+            the extra leads of a 15-lead page are in :meth:`plotted_extra_leads`.
         """
         rec = self.record
         first = int(round(self.layout.start * rec.fs))
         n = int(round(self.layout.duration * rec.fs))
         out = np.full((n, len(LEADS)), np.nan)
         for lt in self.leads:
+            if lt.lead not in LEADS:
+                continue
             k = LEADS.index(lt.lead)
             a, b = lt.start_sample, lt.end_sample
             out[a - first : b - first, k] = rec.signals[a:b, k]
         meta = dict(rec.metadata)
         meta["plotted_from"] = rec.name
         return Record(out, rec.fs, name=rec.name, metadata=meta)
+
+    def plotted_extra_leads(self) -> dict[str, np.ndarray]:
+        """The extra leads (V4R, V8, V9) as plotted, like :meth:`plotted_record`'s columns.
+
+        Returns
+        -------
+        dict
+            ``{name: (round(duration * fs),) array}`` in mV, NaN where not on the page; empty
+            on a 12-lead page.
+        """
+        rec = self.record
+        first = int(round(self.layout.start * rec.fs))
+        n = int(round(self.layout.duration * rec.fs))
+        out = {name: np.full(n, np.nan) for name in self.extra_leads}
+        for lt in self.leads:
+            if lt.lead in out:
+                a, b = lt.start_sample, lt.end_sample
+                out[lt.lead][a - first : b - first] = self.extra_leads[lt.lead].signal[a:b]
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """The sample's JSON: a superset of ECG-Image-Kit's.
@@ -391,6 +425,8 @@ class Page:
                     "inverted": lt.inverted,
                 }
             )
+            if lt.lead not in LEADS:  # an extra lead: 12-lead JSON keeps its bytes
+                leads[-1]["simulated"] = lt.simulated
         layout = self.layout
         doc = {
             "format_version": FORMAT_VERSION,
@@ -435,6 +471,15 @@ class Page:
             {"row": p.row, "side": p.side, "mv": p.mv, "bounding_box": _corners_yx(p.bbox)}
             for p in self.pulses
         ]
+        if self.extra_leads:
+            doc["extra_leads"] = {
+                name: {
+                    "simulated": extra.simulated,
+                    "coefficients": dict(extra.coefficients),
+                    "mask_value": PAGE_LEADS.index(name) + 1,
+                }
+                for name, extra in self.extra_leads.items()
+            }
         return doc
 
 
@@ -675,10 +720,14 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
     mask = np.zeros((height, width), dtype=np.uint8)
     leads: list[LeadTruth] = []
     half = thickness / 2 + 0.5
+    extra = _extra_leads(record, layout)
     for panel in layout.panels:
         a, b = _sample_range(panel, layout, record)
-        k = LEADS.index(panel.lead)
-        values = record.signals[a:b, k]
+        k = PAGE_LEADS.index(panel.lead)
+        if panel.lead in extra:
+            values = extra[panel.lead].signal[a:b]
+        else:
+            values = record.signals[a:b, k]
         t = np.arange(a, b) / record.fs - layout.start
         x = to_px(panel.x_mm + (t - panel.t0) * layout.speed)
         sign = -1.0 if panel.inverted else 1.0
@@ -712,6 +761,7 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
                 col=panel.col,
                 rhythm=panel.rhythm,
                 inverted=panel.inverted,
+                simulated=bool(panel.lead in extra and extra[panel.lead].simulated),
             )
         )
 
@@ -744,7 +794,18 @@ def render(record: Record, layout: Layout, style: Style | None = None) -> Page:
     corners = np.array([[-0.5, -0.5], [w, -0.5], [w, h], [-0.5, h]])
     page = Page(image, leads, texts, mask, ppmm, corners, record, layout, style)
     page.pulses = pulses
+    page.extra_leads = extra
     return page
+
+
+def _extra_leads(record: Record, layout: Layout) -> dict[str, Any]:
+    """The layout's leads that a record has no column for, simulated or from its metadata."""
+    names = sorted({p.lead for p in layout.panels if p.lead not in LEADS}, key=PAGE_LEADS.index)
+    if not names:
+        return {}
+    from ecgkit.generate.synth import extra_leads
+
+    return extra_leads(record, names)
 
 
 def header_lines(record: Record) -> list[str]:

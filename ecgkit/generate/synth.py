@@ -60,11 +60,15 @@ from ecgkit.io import LEADS, Record
 
 __all__ = [
     "DOWER",
+    "EXTRA_LEAD_VECTORS",
+    "ExtraLead",
     "K_ONSET",
     "K_QRS",
     "SynthParams",
     "builtin_record",
     "expected_intervals",
+    "extra_lead_coefficients",
+    "extra_leads",
     "qt_at_rr",
     "random_params",
     "synthesize",
@@ -635,4 +639,115 @@ def _noise(params: SynthParams, n: int, rng: np.random.Generator) -> np.ndarray:
     if params.fs >= 2.4 * f_line:
         amp_line = 0.33 * params.noise * math.sqrt(2.0) * line_gain
         out += amp_line * np.sin(2.0 * math.pi * f_line * t[:, None] + line_phase)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# extra leads of a 15-lead page (V4R, V8, V9), simulated from a record's own leads
+
+#: Lead vectors (X, Y, Z, in the frame of :data:`DOWER`) of the leads a 15-lead page adds.
+#: V4R is V4 mirrored to the right chest (X negated) at half its length (further from the
+#: heart); V8 and V9 continue V4-V6 round the left side to the back, in the transverse plane at
+#: 70 and 85 degrees from X towards posterior Z (V6 is at 15), shorter (0.55 and 0.45, V6 0.86).
+EXTRA_LEAD_VECTORS: dict[str, tuple[float, float, float]] = {
+    "V4R": (-0.6065, 0.0635, -0.3005),
+    "V8": (0.1881, 0.05, 0.5168),
+    "V9": (0.0392, 0.04, 0.4483),
+}
+_RECORDED = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")  # the rows of DOWER
+
+
+@dataclass(frozen=True)
+class ExtraLead:
+    """An extra lead's samples and where they come from.
+
+    Attributes
+    ----------
+    lead : str
+        ``"V4R"``, ``"V8"`` or ``"V9"``.
+    signal : numpy.ndarray
+        ``(n_samples,)`` mV at the record's rate (NaN where it cannot be known).
+    simulated : bool
+        True when computed from the record's 12 leads, False when the record carried it.
+    coefficients : dict
+        ``{lead: weight}``: the simulated signal is ``sum(weight * record lead)`` (empty when
+        not simulated, or when too few leads are present: the signal is then all NaN).
+    """
+
+    lead: str
+    signal: np.ndarray
+    simulated: bool
+    coefficients: dict[str, float]
+
+
+def extra_lead_coefficients(lead: str, present: tuple[str, ...] = _RECORDED) -> dict[str, float]:
+    """Weights that simulate an extra lead from a record's leads (the heart vector's projection).
+
+    The heart vector is the least-squares fit of Dower's transform (:data:`DOWER`) to the
+    recorded leads I, II, V1..V6 that are ``present``; the extra lead is its projection on the
+    lead's vector (:data:`EXTRA_LEAD_VECTORS`). So the lead is a fixed linear combination of the
+    record's leads, rounded to 6 decimals: V4R comes out like V1-V2 less V4-V6 (a mirrored V4),
+    V8 and V9 like V5-V6 less V1-V3 (the anterior leads mirrored to the back).
+
+    Parameters
+    ----------
+    lead : str
+        One of :data:`EXTRA_LEAD_VECTORS`.
+    present : tuple of str
+        The recorded leads to use (a subset of I, II, V1..V6).
+
+    Returns
+    -------
+    dict
+        ``{lead: weight}`` in :data:`ecgkit.io.LEADS` order; empty when the present leads do not
+        determine the heart vector (fewer than 3 independent ones).
+    """
+    if lead not in EXTRA_LEAD_VECTORS:
+        raise EcgkitError(f"unknown extra lead {lead!r}; known: {', '.join(EXTRA_LEAD_VECTORS)}")
+    rows = [i for i, name in enumerate(_RECORDED) if name in present]
+    sub = DOWER[rows]
+    if len(rows) < 3 or np.linalg.matrix_rank(sub) < 3:
+        return {}
+    weights = np.asarray(EXTRA_LEAD_VECTORS[lead]) @ np.linalg.pinv(sub)
+    return {_RECORDED[i]: round(float(w), 6) for i, w in zip(rows, weights, strict=True)}
+
+
+def extra_leads(record: Record, leads: tuple[str, ...] | list[str]) -> dict[str, ExtraLead]:
+    """The extra leads a page shows: the record's own, or simulated from its 12 leads.
+
+    A record carries an extra lead as ``record.metadata["extra_leads"][name]``, an array of
+    ``record.n_samples`` mV values; every other one is simulated
+    (:func:`extra_lead_coefficients`, from the recorded leads that have samples).
+
+    Parameters
+    ----------
+    record : Record
+    leads : sequence of str
+        Names from :data:`EXTRA_LEAD_VECTORS`.
+
+    Returns
+    -------
+    dict
+        ``{name: ExtraLead}``.
+    """
+    own = record.metadata.get("extra_leads") or {}
+    present = tuple(name for name, ok in zip(LEADS, record.present, strict=True) if ok)
+    out: dict[str, ExtraLead] = {}
+    for lead in leads:
+        if lead in own:
+            signal = np.asarray(own[lead], dtype=np.float64).reshape(-1)
+            if signal.shape != (record.n_samples,):
+                raise EcgkitError(
+                    f"record {record.name!r}: extra lead {lead} has {signal.size} samples, "
+                    f"the record {record.n_samples}"
+                )
+            out[lead] = ExtraLead(lead, signal, False, {})
+            continue
+        coefficients = extra_lead_coefficients(lead, present)
+        signal = np.full(record.n_samples, np.nan)
+        if coefficients:
+            signal = np.zeros(record.n_samples)
+            for name, weight in coefficients.items():
+                signal += weight * record.signals[:, LEADS.index(name)]
+        out[lead] = ExtraLead(lead, signal, True, coefficients)
     return out
